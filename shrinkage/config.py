@@ -1,0 +1,210 @@
+"""Settings from the environment, and the numbers that matter, in one place.
+
+Database: ``SHRINKAGE_DATABASE_URL`` (any SQLAlchemy URL), else the seed's ``DB_HOST`` /
+``DB_PORT`` / ``DB_NAME`` / ``DB_USER`` / ``DB_PASSWORD`` build a PostgreSQL URL, else the
+embedded SQLite default. Secret values are held as ``SecretStr`` and every URL that leaves
+this module for a log or a message goes through :func:`mask_url`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_SQLITE_URL = "sqlite:///data/shrinkage.db"
+
+
+class Settings(BaseSettings):
+    """Runtime settings; env names follow the customer's plan (seed 4.2) where it names them."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, secrets_dir=None,
+    )
+
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SHRINKAGE_DATABASE_URL")
+    )
+    db_host: str | None = Field(default=None, validation_alias=AliasChoices("DB_HOST"))
+    db_port: int = Field(default=5432, validation_alias=AliasChoices("DB_PORT"))
+    db_name: str = Field(default="shrinkage_db", validation_alias=AliasChoices("DB_NAME"))
+    db_user: str = Field(default="shrinkage_user", validation_alias=AliasChoices("DB_USER"))
+    db_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("DB_PASSWORD"))
+    # A file holding the password (docker secrets); wins over DB_PASSWORD when set.
+    db_password_file: Path | None = Field(default=None, validation_alias=AliasChoices("DB_PASSWORD_FILE"))
+
+    pool_size: int = Field(default=5, ge=1, validation_alias=AliasChoices("POOL_SIZE"))
+    max_overflow: int = Field(default=10, ge=0, validation_alias=AliasChoices("MAX_OVERFLOW"))
+    pool_recycle: int = Field(default=3600, validation_alias=AliasChoices("POOL_RECYCLE"))
+    pool_pre_ping: bool = Field(default=True, validation_alias=AliasChoices("POOL_PRE_PING"))
+    connect_timeout: int = Field(default=5, ge=1, validation_alias=AliasChoices("SHRINKAGE_CONNECT_TIMEOUT"))
+
+    inbox_dir: Path = Field(default=Path("inbox"), validation_alias=AliasChoices("SHRINKAGE_INBOX"))
+    reports_dir: Path = Field(default=Path("reports"), validation_alias=AliasChoices("SHRINKAGE_REPORTS"))
+    timezone: str = Field(default="Europe/Moscow", validation_alias=AliasChoices("SHRINKAGE_TIMEZONE"))
+
+    def url(self) -> URL:
+        """The database URL this configuration selects (secret included: never log it raw)."""
+        if self.database_url is not None:
+            return make_url(self.database_url.get_secret_value())
+        if self.db_host:
+            password = self._password()
+            return URL.create(
+                "postgresql+psycopg2", username=self.db_user, password=password,
+                host=self.db_host, port=self.db_port, database=self.db_name,
+            )
+        return make_url(DEFAULT_SQLITE_URL)
+
+    def _password(self) -> str | None:
+        if self.db_password_file is not None:
+            return self.db_password_file.read_text(encoding="utf-8").strip()
+        return self.db_password.get_secret_value() if self.db_password else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+
+
+def mask_url(url: URL | str) -> str:
+    """The URL as text with its password replaced by ``***``."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except Exception:  # not a URL: mask anything that looks like user:password@
+            return _PASSWORD_IN_TEXT.sub(r"\1***\3", url)
+    return url.render_as_string(hide_password=True)
+
+
+def scrub_secrets(text: str, *secrets: str | None) -> str:
+    """Remove known secret values and URL passwords from a message before it is shown."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _PASSWORD_IN_TEXT.sub(r"\1***\3", text)
+
+
+# --------------------------------------------------------------------------------------
+# Numbers that matter. Tolerances and thresholds used across the core live here so that
+# a reader finds every knob in one file.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    # kg: balance identities (opening + in - out = closing, sums of children) hold within this.
+    balance_kg: float = 0.0015
+    # Relative tolerance for large totals (kg per kg of the compared value).
+    balance_rel: float = 1e-6
+
+
+@dataclass(frozen=True)
+class QualityThresholds:
+    # A count shortage above this share of the book balance is implausible as shrinkage.
+    max_plausible_count_share: float = 0.25
+    # human_error_probability at or above this sets manual_review_required.
+    review_probability: float = 0.8
+    # Severities that set manual_review_required on the affected row.
+    review_severities: tuple[str, ...] = ("high", "critical")
+    # Severities that block loading of a file (blocking asset checks).
+    blocking_severities: tuple[str, ...] = ("critical",)
+
+
+@dataclass(frozen=True)
+class ValidationLimits:
+    """Knobs of the validation rules in ``shrinkage.quality`` (severities live with the rules)."""
+
+    # Итого vs the warehouse row (or either vs the sum of product rows) off by more than
+    # max(kg, share of the total) means rows were lost or misread: the file is blocked.
+    gross_total_mismatch_kg: float = 1.0
+    gross_total_mismatch_share: float = 0.01
+    # A product name longer than this is a misread cell, not a nomenclature name.
+    max_product_name_length: int = 200
+    # Failing rows shown per check (the asset check metadata); all of them become issues.
+    check_sample_size: int = 10
+    # How much a row's worst severity costs the file's quality_score (mean over rows).
+    severity_penalty: tuple[tuple[str, float], ...] = (
+        ("low", 0.1), ("medium", 0.3), ("high", 0.7), ("critical", 1.0),
+    )
+    # human_error_probability a reader ParseIssue adds to its product, by severity.
+    reader_issue_probability: tuple[tuple[str, float], ...] = (
+        ("low", 0.05), ("medium", 0.2), ("high", 0.5), ("critical", 0.9),
+    )
+
+
+@dataclass(frozen=True)
+class ModelingSettings:
+    """Knobs of shrinkage modelling (shrinkage/modeling): fitting, pooling, anomalies."""
+
+    # Curve families compared per product by AICc (names from shrinkage.modeling.curves).
+    families: tuple[str, ...] = ("exp_linear", "linear", "power", "logarithmic", "quadratic")
+    # Ages (days) over which the quadratic family must be non-decreasing.
+    quadratic_horizon_days: float = 400.0
+    # Robust loss of scipy.optimize.least_squares ("soft_l1", "huber", "cauchy").
+    robust_loss: str = "soft_l1"
+    # Starting points tried per family; the best few by initial cost are optimised.
+    optimised_starts: int = 2
+    # Surplus rate on receipt, fraction of incoming (glaze up to ~10 %).
+    surplus_rate_bounds: tuple[float, float] = (0.0, 0.15)
+    # Usable counts needed for a product's own fit; below it borrow from the product type.
+    min_counts_individual: int = 6
+    # Usable counts needed for a fit shrunk toward the type curve; below it use the type curve.
+    min_counts_shrunk: int = 2
+    # Ages (days) at which a shrunk fit is pulled toward the type curve, and clustering features.
+    reference_ages_days: tuple[float, ...] = (7.0, 14.0, 30.0)
+    # Prior spread of S at the reference ages: relative part and absolute floor (fraction).
+    shrink_prior_rel: float = 0.25
+    shrink_prior_abs: float = 0.001
+    # At most this many products enter a product type's pooled fit (most counts first).
+    max_pooled_products: int = 200
+    # Floor of the robust noise scale of count shortages, kg (1C keeps grams).
+    noise_floor_kg: float = 0.001
+    # First count of a product whose stock predates the data: "drop" or "from_data_start".
+    first_count_policy: str = "drop"
+    # Observation weight = 1 + step * priority_level inside a priority period, 1 outside.
+    priority_weight_step: float = 1.0
+    # Anomalies: prior share of mis-keyed counts and their spread in noise units.
+    error_prior: float = 0.02
+    error_scale_sigmas: float = 10.0
+    # A count is anomalous when its human_error_probability reaches this.
+    anomaly_probability: float = 0.5
+    # Seasonal effect: a month needs this many counts and this p-value (Bonferroni-corrected).
+    seasonal_min_counts: int = 8
+    seasonal_alpha: float = 0.01
+
+
+# Product-type classifier: first match wins; keywords are matched case-insensitively on
+# word boundaries so that "ХК" inside another word does not count. Order matters.
+DEFAULT_PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (product_type, product_type_code, keywords)
+    ("caviar", "CAV", ("ИКРА",)),
+    ("preserves", "PRS", ("ПРЕСЕРВ",)),
+    ("seafood", "SEA", ("КРЕВЕТ", "КРАБ", "КАЛЬМАР", "МИДИ")),
+    ("salted", "SLT", ("С/С", "СЛАБОСОЛ", "СОЛЕН")),
+    ("hot_smoked", "HSM", ("Г/К", "ГК", "ГОРЯЧ")),
+    ("cold_smoked", "CSM", ("Х/К", "ХК", "ХОЛОД")),
+    ("smoked", "SMK", ("КОПЧ",)),
+    ("dried", "DRY", ("ВЯЛ", "СУШ")),
+    ("frozen", "FRZ", ("С/М", "МОРОЖ", "ЗАМОР", "С/З")),
+    ("chilled", "CHL", ("ОХЛ", "СВЕЖ")),
+)
+OTHER_PRODUCT_TYPE = ("other", "OTH")
+
+
+@dataclass(frozen=True)
+class Config:
+    tolerances: Tolerances = field(default_factory=Tolerances)
+    quality: QualityThresholds = field(default_factory=QualityThresholds)
+    modeling: ModelingSettings = field(default_factory=ModelingSettings)
+    validation: ValidationLimits = field(default_factory=ValidationLimits)
+
+
+CONFIG = Config()

@@ -1,0 +1,89 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL 15 server."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from shrinkage.db import migrate
+from shrinkage.db.engine import make_engine
+from shrinkage.db.services import DatabaseService
+from tests.pg_server import PgServer, start_pg_server
+
+DATABASE_KINDS = ["sqlite", "postgresql"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> PgServer:
+    server = start_pg_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_head_template(pg_server: PgServer) -> str:
+    """A database migrated to head, cloned by CREATE DATABASE ... TEMPLATE for each test."""
+    url = pg_server.create_database()
+    engine = make_engine(url, null_pool=True)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url.database
+
+
+@pytest.fixture(scope="session")
+def sqlite_head_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "head.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def db_kind(request) -> str:
+    if request.param == "postgresql":
+        request.applymarker(pytest.mark.postgres)
+    return request.param
+
+
+@pytest.fixture
+def empty_db_url(db_kind: str, request, tmp_path: Path) -> sa.URL:
+    """An empty database (no tables) of the parametrised kind."""
+    if db_kind == "sqlite":
+        return sa.make_url(f"sqlite:///{tmp_path / 'empty.db'}")
+    return request.getfixturevalue("pg_server").create_database()
+
+
+@pytest.fixture
+def db_url(db_kind: str, request, tmp_path: Path) -> sa.URL:
+    """A database already migrated to head, of the parametrised kind."""
+    if db_kind == "sqlite":
+        path = tmp_path / "head.db"
+        shutil.copy(request.getfixturevalue("sqlite_head_template"), path)
+        return sa.make_url(f"sqlite:///{path}")
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.create_database(template=request.getfixturevalue("pg_head_template"))
+
+
+@pytest.fixture
+def engine(db_url: sa.URL):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def service(engine) -> DatabaseService:
+    return DatabaseService(engine)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
