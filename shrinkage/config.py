@@ -151,7 +151,7 @@ class ModelingSettings:
     # Robust loss of scipy.optimize.least_squares ("soft_l1", "huber", "cauchy").
     robust_loss: str = "soft_l1"
     # Starting points tried per family; the best few by initial cost are optimised.
-    optimised_starts: int = 2
+    optimised_starts: int = 1
     # Surplus rate on receipt, fraction of incoming (glaze up to ~10 %).
     surplus_rate_bounds: tuple[float, float] = (0.0, 0.15)
     # Usable counts needed for a product's own fit; below it borrow from the product type.
@@ -165,6 +165,8 @@ class ModelingSettings:
     shrink_prior_abs: float = 0.001
     # At most this many products enter a product type's pooled fit (most counts first).
     max_pooled_products: int = 200
+    # Counts whose residual exceeds this many noise scales are left out of the final fit.
+    reject_z: float = 5.0
     # Floor of the robust noise scale of count shortages, kg (1C keeps grams).
     noise_floor_kg: float = 0.001
     # First count of a product whose stock predates the data: "drop" or "from_data_start".
@@ -179,6 +181,19 @@ class ModelingSettings:
     # Seasonal effect: a month needs this many counts and this p-value (Bonferroni-corrected).
     seasonal_min_counts: int = 8
     seasonal_alpha: float = 0.01
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """Knobs of picking up files from the inbox folder (the orchestration's file sensor)."""
+
+    # A file counts as complete when its size and mtime did not change between two polls,
+    # or when it was last modified at least this long ago (seconds).
+    min_age_seconds: float = 120.0
+    # Seconds between two polls of the inbox.
+    poll_interval_seconds: int = 30
+    # Files hashed and identified per poll at most (a poll must finish well within a minute).
+    max_files_per_poll: int = 20
 
 
 # Product-type classifier: first match wins; keywords are matched case-insensitively on
@@ -205,6 +220,7 @@ class Config:
     quality: QualityThresholds = field(default_factory=QualityThresholds)
     modeling: ModelingSettings = field(default_factory=ModelingSettings)
     validation: ValidationLimits = field(default_factory=ValidationLimits)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
 
 
 CONFIG = Config()
