@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from pathlib import Path
 
 import click
+from tqdm import tqdm
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -46,11 +48,12 @@ def connected_engine():
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the detailed log.")
 @click.version_option(package_name="shrinkage")
 def main(verbose: bool) -> None:
     """Measure and forecast storage shrinkage of fish products from 1C reports."""
-    setup_logging(logging.DEBUG if verbose else logging.INFO)
+    # Library progress lines go to the log at INFO; the CLI shows bars and summaries instead.
+    setup_logging(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.group()
@@ -115,6 +118,64 @@ def echo_schema_status(engine) -> None:
                 click.echo(f"  {name:<26} {count:>10} rows")
             else:
                 click.echo(f"  {name:<26}    missing")
+
+
+@main.command("demo-data")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder to write into.")
+@click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 520))
+@click.option("--products", default=30, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo_data(out: Path, weeks: int, products: int, seed: int) -> None:
+    """Write realistic weekly 1C batch statements of a simulated store, with its ground truth."""
+    from shrinkage.demo import main_demo_data
+
+    files = main_demo_data(out, weeks=weeks, products=products, seed=seed)
+    click.echo(f"wrote {len(files)} files to {out}")
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@friendly_errors
+def ingest(paths: tuple[Path, ...]) -> None:
+    """Load 1C report files (or every report in the given folders) into the database.
+
+    Exit code 0 when every file was read (validation errors are recorded, not fatal),
+    1 when a file could not be read or was rejected by a blocking check.
+    """
+    from shrinkage.ingest import collect_files, ingest_paths
+
+    files = collect_files(paths)
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        fail(f"no such file: {', '.join(map(str, missing))}")
+    engine = connected_engine()
+    migrate.upgrade(engine)
+    with tqdm(total=len(files), unit="file", desc="ingest", disable=None) as bar:
+        outcomes = ingest_paths(engine, files, user=current_user(), on_file=lambda _o: bar.update())
+    echo_ingest_summary(outcomes)
+    if not all(o.ok for o in outcomes):
+        sys.exit(1)
+
+
+def current_user() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def echo_ingest_summary(outcomes) -> None:
+    header = f"{'file':<44} {'status':<10} {'products':>8} {'docs':>6} {'batches':>8} {'counts':>6}  errors"
+    click.echo(header)
+    for o in outcomes:
+        errors = ", ".join(f"{k}:{v}" for k, v in sorted(o.errors_by_severity.items())) or "-"
+        click.echo(f"{o.path.name[:44]:<44} {o.status:<10} {o.products:>8} {o.documents:>6} "
+                   f"{o.batches:>8} {o.counts:>6}  {errors}")
+        if o.message and not o.ok:
+            click.echo(f"    {o.message}", err=True)
+    bad = sum(not o.ok for o in outcomes)
+    click.echo(f"{len(outcomes)} file(s): {len(outcomes) - bad} ok, {bad} failed")
 
 
 @main.command("run")

@@ -1,0 +1,7 @@
+"""Reading 1C inventory reports (batch statement, turnover statement; .xls, .xlsx, CSV)."""
+
+from shrinkage.sources.cells import parse_quantity
+from shrinkage.sources.model import ParsedReport, ParseIssue, ReportError, ReportHeader
+from shrinkage.sources.reader import read_report
+
+__all__ = ["ParseIssue", "ParsedReport", "ReportError", "ReportHeader", "parse_quantity", "read_report"]

@@ -1,0 +1,43 @@
+"""The one entry point: any report file in, a ParsedReport (or a ReportError) out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import closing
+from pathlib import Path
+
+from shrinkage.sources.batch_statement import looks_like_batch_statement, parse_batch_statement
+from shrinkage.sources.model import ParsedReport, ReportError
+from shrinkage.sources.turnover_statement import looks_like_turnover_statement, parse_turnover_statement
+from shrinkage.sources.workbook import read_sheets
+
+log = logging.getLogger(__name__)
+
+
+def read_report(path: Path | str) -> ParsedReport:
+    """Read a 1C batch statement or turnover statement from .xls, .xlsx or CSV.
+
+    The container is recognised by its first bytes and the report by its captions, so a
+    renamed file reads the same. The first visible worksheet that holds a report is used.
+    Raises ReportError (naming the file, and the row when known) for files that are not
+    readable reports; arithmetic and cell-level problems come back as ``issues``.
+    """
+    path = Path(path)
+    started = time.perf_counter()
+    with closing(read_sheets(path)) as sheets:
+        for sheet in sheets:
+            if looks_like_batch_statement(sheet.rows):
+                report = parse_batch_statement(path, sheet.rows)
+            elif looks_like_turnover_statement(sheet.rows):
+                report = parse_turnover_statement(path, sheet.rows)
+            else:
+                continue
+            log.info("%s: %s, sheet %r, %d rows, %d products, %d documents, %d batches, %d issues in %.2fs",
+                     path.name, report.kind, sheet.name, report.rows_read, len(report.products),
+                     len(report.documents), len(report.batches), len(report.issues),
+                     time.perf_counter() - started)
+            return report
+    raise ReportError(path, "not a 1C batch/turnover statement: none of its sheets has the captions of "
+                      "'Ведомость по партиям номенклатуры' or 'Оборотно-сальдовая ведомость'",
+                      "check that the right file was dropped into the inbox")
