@@ -50,15 +50,38 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
                 _frame_to_csv(frame),
             )
         return len(frame)
-    records = _records(frame)
-    for start in range(0, len(records), EXECUTEMANY_CHUNK):
-        connection.execute(insert(table), records[start:start + EXECUTEMANY_CHUNK])
-    return len(records)
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    rows = _native_rows(frame)
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'
+    for start in range(0, len(rows), EXECUTEMANY_CHUNK):
+        connection.exec_driver_sql(sql, rows[start:start + EXECUTEMANY_CHUNK])
+    return len(rows)
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")
+def _native_rows(frame: pd.DataFrame) -> list[tuple]:
+    """Rows as tuples of plain Python values in the forms SQLAlchemy's SQLite types store."""
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+            values = text.where(series.notna(), None).tolist()
+        elif pd.api.types.is_bool_dtype(series):
+            values = series.astype(int).tolist()
+        elif pd.api.types.is_float_dtype(series):
+            values = series.tolist()  # NaN binds as NULL in SQLite
+        elif pd.api.types.is_integer_dtype(series) and not series.hasnans:
+            values = series.astype("int64").tolist()
+        else:
+            values = [None if _missing(v) else (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+                      for v in series.tolist()]
+        columns.append(values)
+    return list(zip(*columns))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and value != value) or value is pd.NA
 
 
 def insert_returning_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
