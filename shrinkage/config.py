@@ -196,6 +196,39 @@ class IntakeSettings:
     max_files_per_poll: int = 20
 
 
+@dataclass(frozen=True)
+class TimeSeriesPolicies:
+    """TimescaleDB chunking and policies (shrinkage.db.timeseries); ignored without the extension.
+
+    Ages are whole days so one number means the same in SQL intervals and in reports.
+    Retention is off by default: dropping chunks deletes measurements for good, so it is
+    something an operator turns on knowingly (``shrinkage db policies --retention-days N``).
+    """
+
+    use_timescaledb: bool = True
+    chunk_days: int = 7
+    # Chunks whose data is older than this are compressed by the compression policy.
+    compress_after_days: int = 30
+    # None: keep everything. Otherwise chunks older than this are dropped by the retention job.
+    retention_days: int | None = None
+    # Continuous aggregates: refresh this window back from now, every refresh_every_hours.
+    refresh_window_days: int = 400
+    refresh_every_hours: int = 1
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """Knobs of `shrinkage db backup / archive / cleanup / copy / stats`."""
+
+    backup_dir: Path = Path("backups")
+    # Rows per chunk when `db copy` streams a table from one database to another.
+    copy_chunk_rows: int = 20_000
+    # `db cleanup`: resolved validation errors and orphan products older than this go.
+    cleanup_after_days: int = 90
+    # `db stats`: how many slow queries / least used indexes to list.
+    stats_top: int = 10
+
+
 # Product-type classifier: first match wins; keywords are matched case-insensitively on
 # word boundaries so that "ХК" inside another word does not count. Order matters.
 DEFAULT_PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -221,6 +254,8 @@ class Config:
     modeling: ModelingSettings = field(default_factory=ModelingSettings)
     validation: ValidationLimits = field(default_factory=ValidationLimits)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
+    timeseries: TimeSeriesPolicies = field(default_factory=TimeSeriesPolicies)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
 
 CONFIG = Config()

@@ -76,9 +76,13 @@ def nomenclature_ids(session: Session, calculations: pd.DataFrame) -> tuple[dict
 def store_source(session: Session, source: SourceFile, normalised: NormalisedReport, *,
                  report_kind: str, period_start: datetime | None, period_end: datetime | None,
                  warehouse: str | None, quality_score: float | None) -> StoreResult:
+    # Earlier versions under this name, and this very content if it was rejected before
+    # (validation rules or thresholds may have changed since).
     replaced = list(session.scalars(
-        select(SourceData.id).where(SourceData.file_name == source.file_name,
-                                    SourceData.file_hash != source.file_hash)
+        select(SourceData.id).where(
+            ((SourceData.file_name == source.file_name) & (SourceData.file_hash != source.file_hash))
+            | ((SourceData.file_hash == source.file_hash) & SourceData.processed.is_(False))
+        )
     ))
     if replaced:
         session.execute(delete(SourceData).where(SourceData.id.in_(replaced)))
