@@ -14,6 +14,8 @@ from resources import database_from_environment, inbox_from_environment
 STORE_ASSETS: list = []
 STORE_JOBS: list = []
 SCHEDULES: list = []
+# The job the main job and the nightly schedule run after the per-file runs (None until it exists).
+STORE_JOB_NAME: str | None = None
 
 
 def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Definitions:

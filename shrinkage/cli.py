@@ -178,14 +178,28 @@ def echo_ingest_summary(outcomes) -> None:
     click.echo(f"{len(outcomes)} file(s): {len(outcomes) - bad} ok, {bad} failed")
 
 
-@main.command("run")
-@friendly_errors
-def run() -> None:
-    """The main job. (Until the pipeline lands: migrate and print the schema status.)"""
-    engine = connected_engine()
-    migrate.upgrade(engine)
-    echo_schema_status(engine)
+def _register_commands() -> None:
+    """Commands of other modules: the core's own, then plugins (the Dagster layer adds `run`, `demo`).
 
+    The orchestration layer registers through the ``shrinkage.commands`` entry point group so
+    that this core package never imports Dagster.
+    """
+    from importlib import import_module
+    from importlib.metadata import entry_points
+
+    for module in ("shrinkage.cli_ops", "shrinkage.cli_model", "shrinkage.cli_reports"):
+        try:
+            register = import_module(module).register
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        register(db if module.endswith("_ops") else main)
+    for entry in entry_points(group="shrinkage.commands"):
+        entry.load()(main)
+
+
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -40,6 +40,7 @@ def setup_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     handler.addFilter(SecretScrubber(*configured_secrets()))
+    handler.setLevel(level)  # libraries that lower their own loggers' levels still stay quiet
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
