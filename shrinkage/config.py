@@ -184,6 +184,32 @@ class ModelingSettings:
 
 
 @dataclass(frozen=True)
+class FitRunSettings:
+    """Knobs of a fit run from the database (shrinkage.db.modeling_store): forecasts, surplus, registry."""
+
+    # Version of the curve-family code; a new `models` row per family when it changes.
+    model_version: str = "1"
+    # Forecast horizons (days) written to `forecasts` for every product at each run.
+    forecast_horizons_days: tuple[int, ...] = (7, 14)
+    # A forecast's actual is the count shortage booked within its horizon plus this slack (days).
+    forecast_window_slack_days: float = 1.0
+    # Absolute percentage errors divide by max(|actual|, this) kg: near-zero actuals do not explode.
+    accuracy_floor_kg: float = 0.01
+    # Surplus recommendation: fitted r at least this (fraction) and this many standard errors.
+    surplus_min_rate: float = 0.005
+    surplus_min_z: float = 3.0
+    # Counts with receipts below this (kg) in their interval cannot validate a surplus pattern.
+    surplus_min_received_kg: float = 0.5
+    # Default feedback preference created when none is active.
+    default_feedback_frequency: str = "weekly"
+    # |actual - predicted| surplus (fraction of the received weight) under which a pattern
+    # validation is confirmed without asking the user (0.005 = 0.5 percentage points).
+    default_auto_confirm_threshold: float = 0.005
+    # Preliminary forecast confidence: chance that the count lands within this share of it.
+    preliminary_tolerance_share: float = 0.25
+
+
+@dataclass(frozen=True)
 class IntakeSettings:
     """Knobs of picking up files from the inbox folder (the orchestration's file sensor)."""
 
@@ -229,6 +255,31 @@ class OperationsSettings:
     stats_top: int = 10
 
 
+@dataclass(frozen=True)
+class ReportSettings:
+    """Knobs of reports, review listings, exports and reference-data imports (shrinkage.reports)."""
+
+    # Seconds that cached reference data (product names/types, active registry versions,
+    # the product-type keyword table) is trusted before it is read again.
+    reference_cache_ttl_seconds: float = 60.0
+    # CSV defaults: what Russian-locale Excel opens without an import wizard.
+    csv_separator: str = ";"
+    csv_decimal: str = ","
+    # Fitted curves are drawn from age 0 to this many days (charts and PDF).
+    curve_max_age_days: float = 60.0
+    curve_points: int = 61
+    # Products drawn per product type at most (most observations first), to keep charts legible.
+    max_curves_per_type: int = 6
+    # Rows per page when `export-table` streams a table.
+    export_chunk_rows: int = 5000
+    # Review listings: rows per page.
+    review_page_size: int = 20
+    # Imported surplus percentages above this are refused as implausible (percent points).
+    max_surplus_percentage: float = 30.0
+    # Where an imported product-type keyword table is kept (no table in the schema holds it).
+    keywords_file: Path = Path("data/product_type_keywords.json")
+
+
 # Product-type classifier: first match wins; keywords are matched case-insensitively on
 # word boundaries so that "ХК" inside another word does not count. Order matters.
 DEFAULT_PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -252,10 +303,12 @@ class Config:
     tolerances: Tolerances = field(default_factory=Tolerances)
     quality: QualityThresholds = field(default_factory=QualityThresholds)
     modeling: ModelingSettings = field(default_factory=ModelingSettings)
+    fit_run: FitRunSettings = field(default_factory=FitRunSettings)
     validation: ValidationLimits = field(default_factory=ValidationLimits)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     timeseries: TimeSeriesPolicies = field(default_factory=TimeSeriesPolicies)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
 
 CONFIG = Config()
