@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from shrinkage import __version__
+from shrinkage.db import cache
 from shrinkage.db.engine import session_scope
 from shrinkage.db.lineage import LineageRecord, write_lineage
 from shrinkage.db.load import SourceFile, find_stored, record_rejected_source, store_source
@@ -110,6 +111,8 @@ def store_validated(engine: Engine, source: SourceFile, report: ParsedReport, va
             source_id = result.source_data_id
         if lineage is not None:
             write_lineage(session, [replace(lineage, source_file_id=source_id)])
+    if result is not None and result.new_products:
+        cache.invalidate(engine, cache.NOMENCLATURE)
     return source_id, result
 
 
