@@ -66,7 +66,13 @@ def db() -> None:
 @friendly_errors
 def db_upgrade(revision: str) -> None:
     """Migrate the schema up to REVISION (default: head)."""
+    from shrinkage.db.ops import backup_before_upgrade
+
     engine = connected_engine()
+    if migrate.current_revision(engine) != migrate.head_revision():
+        backup = backup_before_upgrade(engine)  # PostgreSQL holding data: a pg_dump first
+        if backup is not None:
+            click.echo(f"backup before the upgrade: {backup}")
     migrate.upgrade(engine, revision)
     click.echo(f"database {mask_url(engine.url)} is at revision {migrate.current_revision(engine)}")
 

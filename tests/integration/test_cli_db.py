@@ -68,3 +68,18 @@ def test_wrong_password_on_the_real_server(pg_server, tmp_path):
 def test_malformed_url(tmp_path):
     result = shrinkage("db", "current", url="postgresql://u:SECRETPW@host:notaport/db", cwd=tmp_path)
     assert result.returncode != 0 and "SECRETPW" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_upgrade_backs_up_a_postgresql_database_that_holds_data(pg_server, tmp_path):
+    url = pg_server.create_database()
+    plain = url.render_as_string(hide_password=False)
+    assert shrinkage("db", "upgrade", "0001", url=plain, cwd=tmp_path).returncode == 0
+    engine = sa.create_engine(plain, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO models (name, model_type, version) VALUES ('linear', 'curve', '1')"))
+    result = shrinkage("db", "upgrade", url=plain, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("backup before the upgrade: "))
+    backup = tmp_path / line.removeprefix("backup before the upgrade: ").strip()
+    assert backup.exists() and backup.stat().st_size > 0
+    assert url.password not in result.stdout + result.stderr

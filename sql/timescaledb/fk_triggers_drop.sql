@@ -1,0 +1,2 @@
+DROP FUNCTION IF EXISTS shrinkage_fk_check_parent() CASCADE;
+DROP FUNCTION IF EXISTS shrinkage_fk_on_parent_delete() CASCADE;
