@@ -5,30 +5,28 @@ from collections.abc import Mapping
 import dagster as dg
 
 from assets import INGESTION_ASSETS
+from assets.store import STORE_ASSETS
 from pipelines.jobs import ingest_file_job
+from pipelines.schedules import STORE_JOB_NAME, nightly_refresh, refresh_after_ingest, refresh_store_job
 from pipelines.sensors import LINEAGE_SENSORS, inbox_sensor
-from resources import database_from_environment, inbox_from_environment
+from resources import database_from_environment, inbox_from_environment, settings_from_environment
 
-# Whole-store assets (coefficients, forecasts, surplus, analytics, reports) join here, with
-# their job and the nightly schedule, once the modelling core lands.
-STORE_ASSETS: list = []
-STORE_JOBS: list = []
-SCHEDULES: list = []
-# The job the main job and the nightly schedule run after the per-file runs (None until it exists).
-STORE_JOB_NAME: str | None = None
+__all__ = ["STORE_JOB_NAME", "build_definitions", "defs"]
 
 
 def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Definitions:
-    """The code location; ``resources`` replaces the environment-configured ones (tests, the CLI)."""
+    """The code location; ``resources`` replace the environment-configured ones key by key (tests, the CLI)."""
+    configured = {
+        "database": database_from_environment(),
+        "inbox": inbox_from_environment(),
+        "settings": settings_from_environment(),
+    }
     return dg.Definitions(
         assets=[*INGESTION_ASSETS, *STORE_ASSETS],
-        jobs=[ingest_file_job, *STORE_JOBS],
-        sensors=[inbox_sensor, *LINEAGE_SENSORS],
-        schedules=SCHEDULES,
-        resources=dict(resources) if resources is not None else {
-            "database": database_from_environment(),
-            "inbox": inbox_from_environment(),
-        },
+        jobs=[ingest_file_job, refresh_store_job],
+        sensors=[inbox_sensor, refresh_after_ingest, *LINEAGE_SENSORS],
+        schedules=[nightly_refresh],
+        resources={**configured, **(resources or {})},
     )
 
 

@@ -19,7 +19,7 @@ from pipelines.definitions import STORE_JOB_NAME, build_definitions
 from pipelines.inbox import inbox_files, not_a_report
 from pipelines.lineage import record_run_lineage, root_cause
 from pipelines.partitions import partition_key_for, source_files
-from resources import DatabaseResource, InboxResource
+from resources import DatabaseResource, InboxResource, SettingsResource
 from shrinkage.db.engine import session_scope
 from shrinkage.db.load import find_stored
 from shrinkage.ingest import content_hash
@@ -85,7 +85,8 @@ def run_main_job(inbox: Path, database: DatabaseResource, *, user: str,
                  instance: dg.DagsterInstance | None = None) -> MainJobSummary:
     instance = instance or dagster_instance()
     inbox_resource = InboxResource(path=str(inbox))
-    defs = build_definitions(resources={"database": database, "inbox": inbox_resource})
+    defs = build_definitions(resources={"database": database, "inbox": inbox_resource,
+                                        "settings": SettingsResource()})
     engine = database.engine()
     tags = {"shrinkage/user": user, "shrinkage/launched_by": "shrinkage run"}
     summary = MainJobSummary()
@@ -114,7 +115,7 @@ def run_main_job(inbox: Path, database: DatabaseResource, *, user: str,
         if on_file:
             on_file(file_run)
 
-    store_job = defs.resolve_job_def(STORE_JOB_NAME) if STORE_JOB_NAME else None
+    store_job = defs.resolve_job_def(STORE_JOB_NAME)
     if store_job is not None:
         result = store_job.execute_in_process(instance=instance, run_config=QUIET, raise_on_error=False,
                                              tags=tags)

@@ -184,6 +184,20 @@ def echo_ingest_summary(outcomes) -> None:
     click.echo(f"{len(outcomes)} file(s): {len(outcomes) - bad} ok, {bad} failed")
 
 
+class ExportGroup(click.Group):
+    """`shrinkage export TABLE ...` for any table; named exports (e.g. `coefficients`) win."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and "table" in self.commands and not args[0].startswith("-"):
+            args = ["table", *args]
+        return super().resolve_command(ctx, args)
+
+
+@main.group("export", cls=ExportGroup)
+def export() -> None:
+    """Write a table (`export TABLE --format csv|xlsx`) or the coefficients summary to a file."""
+
+
 def _register_commands() -> None:
     """Commands of other modules: the core's own, then plugins (the Dagster layer adds `run`, `demo`).
 

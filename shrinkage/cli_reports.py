@@ -1,6 +1,6 @@
 """CLI commands for reports, review workflows and reference data (registered on `shrinkage`).
 
-``register(main)`` adds ``review list|resolve``, ``report``, ``export-table`` and
+``register(main)`` adds ``review list|resolve``, ``report``, ``export TABLE`` and
 ``import``. Commands take the engine from ``ctx.obj["engine"]`` when a caller (a test, an
 embedding tool) provides one, else connect to the configured database.
 """
@@ -64,7 +64,7 @@ def register(main: click.Group) -> None:
     """Add the report / review / export / import commands to the ``shrinkage`` group."""
     main.add_command(review)
     main.add_command(report)
-    main.add_command(export_table)
+    main.commands["export"].add_command(export_table, "table")
     main.add_command(import_reference)
 
 
@@ -233,9 +233,9 @@ def report(ctx: click.Context, formats: tuple[str, ...], period: str | None, out
     click.echo(f"{len(paths)} file(s) written to {folder}")
 
 
-# --- export-table ---------------------------------------------------------------------------
+# --- export TABLE ---------------------------------------------------------------------------
 
-@click.command("export-table")
+@click.command("table")
 @click.argument("table_name", metavar="TABLE")
 @click.option("--format", "fmt", type=click.Choice(("csv", "xlsx")), default="csv", show_default=True)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,

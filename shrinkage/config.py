@@ -270,7 +270,7 @@ class ReportSettings:
     curve_points: int = 61
     # Products drawn per product type at most (most observations first), to keep charts legible.
     max_curves_per_type: int = 6
-    # Rows per page when `export-table` streams a table.
+    # Rows per page when `export TABLE` streams a table.
     export_chunk_rows: int = 5000
     # Review listings: rows per page.
     review_page_size: int = 20

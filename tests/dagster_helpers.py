@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import text
 
-from resources import DatabaseResource, InboxResource
+from resources import DatabaseResource, InboxResource, SettingsResource
 from shrinkage.demo import simulate_store, write_statements
 from shrinkage.ingest import REPORT_SUFFIXES
 
@@ -53,7 +53,8 @@ def set_age(path: Path, seconds: float) -> None:
 
 
 def resources_for(db_url: str, inbox: Path, **inbox_settings) -> dict:
-    return {"database": DatabaseResource(url=db_url), "inbox": InboxResource(path=str(inbox), **inbox_settings)}
+    return {"database": DatabaseResource(url=db_url), "inbox": InboxResource(path=str(inbox), **inbox_settings),
+            "settings": SettingsResource(reports_dir=str(inbox.parent / "reports"))}
 
 
 def table_counts(engine, *tables: str) -> dict[str, int]:

@@ -241,3 +241,20 @@ def random_errors(products: Sequence[SimProduct], weeks: int, rate: float = 0.08
                 errors.append((product.name, count_no,
                                float(rng.choice([-1.0, 1.0]) * rng.uniform(*kg))))
     return errors
+
+
+def store_movements(sim) -> pd.DataFrame:
+    """A ``shrinkage.demo`` simulation's documents in the exposure contract, as the database
+    load returns them (kg, canonical document kinds), without writing and ingesting files."""
+    from shrinkage.sources.model import DOC_KINDS
+
+    rows = []
+    for doc in sim.documents:
+        kind = DOC_KINDS.get(doc.doc_type, "other")
+        for line in doc.lines:
+            rows.append((doc.product, doc.moment, kind, f"{doc.number:015d}", line.arrival, True,
+                         line.opening / 1000, line.incoming / 1000, line.outgoing / 1000,
+                         line.closing / 1000))
+    return pd.DataFrame(rows, columns=["product", "doc_datetime", "doc_kind", "doc_number",
+                                       "batch_arrival", "labelled", "opening", "incoming",
+                                       "outgoing", "closing"])

@@ -1,4 +1,4 @@
-"""Streaming any table out of the database in pages, for `shrinkage export-table`.
+"""Streaming any table out of the database in pages, for `shrinkage export TABLE`.
 
 Tables with an integer ``id`` are read by keyset pagination (``id > last`` ordered by id,
 the primary-key index), so the millionth row costs what the first did; OFFSET paging and

@@ -43,6 +43,9 @@ NOISE_ROUNDS = 4
 TOLERANCE = 1e-6
 # Start of an estimated surplus rate (fraction).
 DEFAULT_R_START = 0.02
+# Counts whose shortage is this many robust spreads from the product's median start out
+# of the first fitting round (see _plausible_counts).
+PRESCREEN_SPREADS = 15.0
 # Prior spread of r (fraction) for a shrunk fit's pull toward the type's surplus rate.
 SHRINK_PRIOR_R = 0.02
 
@@ -336,7 +339,7 @@ class ShrinkageFitter:
         sigma = max(INITIAL_RELATIVE_SCALE * float(np.median(np.abs(pe.observed))), floor)
         k_main = families[0].n_params + (free is not None)
         main = None
-        kept = np.ones(pe.n_counts, dtype=bool)
+        kept = _plausible_counts(pe.observed, floor)
         last_sigma = sigma
         settled = False
         for _ in range(NOISE_ROUNDS):
@@ -531,6 +534,23 @@ class ShrinkageFitter:
         result = _FamilyResult(family, family.theta_, None, float("nan"), expected,
                                float("nan"))
         return _make_fit(pe, result, POOLED, sigma, source, ptype, s, surplus_rate=r)
+
+
+def _plausible_counts(observed: np.ndarray, floor: float) -> np.ndarray:
+    """Counts whose shortage is not far outside the product's usual range, to start from.
+
+    A keying error and its reversal at the next count are two huge shortages of opposite
+    sign. Fitted from the start they can pull the curve and the surplus rate into a
+    degenerate pair (a large fast loss cancelled by a large r on receipts) that explains
+    both; left out of the first round they are judged by the residuals of a sane fit (and
+    come back in if they fit it).
+    """
+    observed = np.asarray(observed, dtype=float)
+    centre = float(np.median(observed))
+    spread = MAD_TO_SIGMA * float(np.median(np.abs(observed - centre)))
+    scale = max(spread, 0.25 * abs(centre), floor)
+    kept = np.abs(observed - centre) <= PRESCREEN_SPREADS * scale
+    return kept if kept.sum() >= max(len(observed) // 2, 1) else np.ones(len(observed), bool)
 
 
 def _fit_chunk(fitter: ShrinkageFitter, jobs: list) -> list[CurveFit]:

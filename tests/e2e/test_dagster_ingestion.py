@@ -229,10 +229,13 @@ def test_the_code_location_loads_with_its_assets_checks_and_sensors(store):
     dg.Definitions.validate_loadable(store.defs)
     graph = store.defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"parsed_reports", "validated_reports", *NORMALISED}
+    assert keys == {"parsed_reports", "validated_reports", *NORMALISED, "shrinkage_observations",
+                    "coefficients", "forecasts", "surplus_recommendations", "analytics", "reports"}
     assert {check.name for check in graph.asset_check_keys} == set(RULES)
     assert {s.name for s in store.defs.sensors} == {
-        "inbox_sensor", "lineage_on_success", "lineage_on_failure", "lineage_on_canceled"}
+        "inbox_sensor", "refresh_after_ingest", "lineage_on_success", "lineage_on_failure",
+        "lineage_on_canceled"}
+    assert {s.name for s in store.defs.schedules} == {"nightly_refresh"}
 
 
 def test_dagster_validates_the_workspace(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from shrinkage.cli import ExportGroup
 from shrinkage.cli_reports import register
 from shrinkage.db import cache
 from shrinkage.db import models as m
@@ -33,6 +34,7 @@ def cli(engine, tmp_path):
     def group() -> None:
         """A stand-in for `shrinkage`."""
 
+    group.add_command(ExportGroup("export"))
     register(group)
     runner = CliRunner()
     obj = {"engine": engine, "keywords_file": tmp_path / "keywords.json"}
@@ -78,21 +80,21 @@ def test_resolve_error_and_clear_row(cli, store, service):
 
 def test_export_table_csv_and_xlsx(cli, store, tmp_path):
     out = tmp_path / "calc.csv"
-    result = cli("export-table", "calculation_data", "--out", str(out))
+    result = cli("export", "calculation_data", "--out", str(out))
     assert result.exit_code == 0 and "12 row(s)" in result.output
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 12 and {"id", "inventory_shrinkage_total"} <= set(rows[0])
     xlsx = tmp_path / "nom.xlsx"
-    assert cli("export-table", "nomenclature", "--format", "xlsx", "--out", str(xlsx)).exit_code == 0
+    assert cli("export", "nomenclature", "--format", "xlsx", "--out", str(xlsx)).exit_code == 0
     ws = openpyxl.load_workbook(xlsx).active
     assert ws["B1"].value == "name" and ws.max_row == 1 + 6
     coefs = tmp_path / "coef.csv"
-    cli("export-table", "coefficients", "--out", str(coefs))
+    cli("export", "table", "coefficients", "--out", str(coefs))
     first = next(csv.DictReader(io.StringIO(coefs.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert json.loads(first["fit_details"])["family"] in ("exp_linear", "linear")
-    bad = cli("export-table", "no_such_table")
+    bad = cli("export", "no_such_table")
     assert bad.exit_code == 2 and "choose one of" in bad.output
 
 
