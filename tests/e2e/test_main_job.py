@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.dagster_helpers import demo_statements
@@ -45,3 +46,28 @@ def test_run_with_a_corrupt_file_among_good_ones(tmp_path):
 
     again = shrinkage("run", "--inbox", str(inbox), cwd=tmp_path, url=url)
     assert f"{len(good)} unchanged" in again.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_demo_leaves_results_and_lineage(kind, tmp_path, request):
+    """The README's run command on 12 weekly statements, on each database."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'data' / 'shrinkage.db'}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database().render_as_string(hide_password=False)
+    result = shrinkage("demo", "--weeks", "12", "--products", "30", cwd=tmp_path, url=url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "12 ingested" in result.stdout and "report:" in result.stdout
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        count = lambda sql: conn.execute(sa.text(sql)).scalar_one()
+        assert count("SELECT count(*) FROM source_data WHERE processed") == 12
+        assert count("SELECT count(DISTINCT c.nomenclature_id) FROM coefficients k "
+                     "JOIN calculation_data c ON c.id = k.calculation_data_id") == 30
+        assert count("SELECT count(*) FROM forecasts") > 0
+        assert count("SELECT count(*) FROM surplus_recommendations") > 0
+        assert count("SELECT count(DISTINCT run_id) FROM data_lineage") == 13  # 12 files + the store
+        assert count("SELECT count(*) FROM data_lineage WHERE status <> 'success'") == 0
+    assert (tmp_path / "data" / "demo_ground_truth.json").exists()
+    assert list((tmp_path / "reports").glob("*.pdf"))
