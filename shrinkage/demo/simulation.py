@@ -89,13 +89,9 @@ class ProductTruth:
     slow: bool
 
 
-@dataclass(frozen=True)
-class CountTruth:
-    """What a count found versus what was booked (kg); differs only where a keying error happened."""
+class _Shortages:
+    """The shortage a count should have found and the one it booked (needs book/physical/counted kg)."""
 
-    product: str
-    doc_number: int
-    doc_datetime: datetime
     book_kg: float
     physical_kg: float
     counted_kg: float
@@ -110,7 +106,19 @@ class CountTruth:
 
 
 @dataclass(frozen=True)
-class KeyingError:
+class CountTruth(_Shortages):
+    """What a count found versus what was booked (kg); differs only where a keying error happened."""
+
+    product: str
+    doc_number: int
+    doc_datetime: datetime
+    book_kg: float
+    physical_kg: float
+    counted_kg: float
+
+
+@dataclass(frozen=True)
+class KeyingError(_Shortages):
     product: str
     kind: str
     doc_number: int
@@ -125,14 +133,6 @@ class KeyingError:
     def error_kg(self) -> float:
         """Counted minus true physical weight (positive: counted too much)."""
         return round(self.counted_kg - self.physical_kg, 6)
-
-    @property
-    def true_shortage_kg(self) -> float:
-        return round(self.book_kg - self.physical_kg, 6)
-
-    @property
-    def booked_shortage_kg(self) -> float:
-        return round(self.book_kg - self.counted_kg, 3)
 
 
 @dataclass(frozen=True)
