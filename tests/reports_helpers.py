@@ -72,7 +72,7 @@ def build_store(service: DatabaseService) -> StoreIds:
         for p_index, (name, ptype, code, family, params, rate, method, n_obs) in enumerate(PRODUCTS):
             product = get_or_create_nomenclature(crud, name, product_type=ptype, product_type_code=code)
             ids.nomenclature[name] = product.id
-            last_calc = None
+            last_calc, expectations = None, []
             for f_index, (src, (_fname, start, end)) in enumerate(zip(sources, FILES)):
                 days = 9 + 5 * p_index + 7 * f_index
                 exposed = 40.0 + 10 * p_index
@@ -91,6 +91,8 @@ def build_store(service: DatabaseService) -> StoreIds:
                                        if flagged and p_index != 3 else None),
                 )
                 ids.calculations[(name, f_index)] = calc.id
+                # what the fit expected for this period, on the same base as the observed share
+                expectations.append((calc, curve_value(family, params, days)))
                 if flagged:
                     ids.flagged_rows.append(calc.id)
                 last_calc = calc
@@ -99,10 +101,12 @@ def build_store(service: DatabaseService) -> StoreIds:
             details = {"family": family, "params": params, "method": method, "surplus_rate": rate,
                        "surplus_source": "estimated" if rate else "none", "n_observations": n_obs,
                        "r2": 0.91 - 0.05 * p_index, "product_type": ptype}
-            coef = crud.create(m.Coefficient, calculation_data_id=last_calc.id, model_id=model.id,
-                               coefficient_a=values[0], coefficient_b=values[1], coefficient_c=values[2],
-                               accuracy_r2=0.91 - 0.05 * p_index, ml_model_registry_id=active.id,
-                               fit_details=details, calculation_date=datetime(2025, 5, 26))
+            for calc, expected in expectations:
+                coef = crud.create(m.Coefficient, calculation_data_id=calc.id, model_id=model.id,
+                                   coefficient_a=values[0], coefficient_b=values[1], coefficient_c=values[2],
+                                   accuracy_r2=0.91 - 0.05 * p_index, ml_model_registry_id=active.id,
+                                   fit_details=details, calculation_date=datetime(2025, 5, 26),
+                                   effective_shrinkage_rate=expected)
             ids.active_coefficients[name] = coef.id
             if p_index == 0:
                 stale = crud.create(m.Coefficient, calculation_data_id=last_calc.id, model_id=model.id,

@@ -263,21 +263,27 @@ def quality_errors_by_file(engine: Engine, start: datetime | None = None,
 
 
 OBSERVATION_COLUMNS = ["calculation_data_id", "nomenclature_id", "storage_days", "period_start",
-                       "period_end", "initial_balance", "incoming", "shrinkage_kg"]
+                       "period_end", "initial_balance", "incoming", "shrinkage_kg", "expected_fraction"]
 
 
 def observed_points(engine: Engine, start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
-    """Observed shrinkage per calculation row: t (days) and y (fraction of stock exposed).
+    """Observed shrinkage per calculation row: t (days), y (fraction of stock exposed) and the
+    fraction the active model expected for the same period (``expected_fraction``).
 
     t is the row's storage_days, else the length of its period; y = shrinkage total /
     (opening + incoming). Rows without a count or without stock give no point.
     """
     exposed = func.coalesce(CalculationData.initial_balance, 0.0) + func.coalesce(CalculationData.incoming, 0.0)
+    registry_ids = active_registry(engine)["registry_id"].tolist()
+    expected = (select(Coefficient.effective_shrinkage_rate)
+                .where(Coefficient.calculation_data_id == CalculationData.id,
+                       Coefficient.ml_model_registry_id.in_(registry_ids))
+                .order_by(Coefficient.id.desc()).limit(1).scalar_subquery())
     stmt = (
         select(CalculationData.id, CalculationData.nomenclature_id, CalculationData.storage_days,
                CalculationData.inventory_period_start, CalculationData.inventory_period_end,
                CalculationData.initial_balance, CalculationData.incoming,
-               CalculationData.inventory_shrinkage_total)
+               CalculationData.inventory_shrinkage_total, expected)
         .where(CalculationData.inventory_shrinkage_total.is_not(None), exposed > 0,
                *_overlaps(CalculationData.inventory_period_start, CalculationData.inventory_period_end,
                           start, end))
@@ -288,6 +294,7 @@ def observed_points(engine: Engine, start: datetime | None = None, end: datetime
     frame["t"] = pd.to_numeric(frame["storage_days"], errors="coerce").fillna(length).astype(float)
     denominator = frame["initial_balance"].fillna(0.0).astype(float) + frame["incoming"].fillna(0.0).astype(float)
     frame["y"] = frame["shrinkage_kg"].astype(float) / denominator
+    frame["expected_fraction"] = pd.to_numeric(frame["expected_fraction"], errors="coerce")
     return with_products(engine, frame.dropna(subset=["t", "y"]))
 
 

@@ -153,9 +153,15 @@ def reason_for_review(recorded: str | None, probability, threshold: float) -> st
 
 def curve_set(coefficients: pd.DataFrame, observed: pd.DataFrame, max_age_days: float,
               points: int, max_per_type: int) -> CurveSet:
-    """Curves of the best-documented products of each type on a common age grid."""
+    """Curves of the best-documented products of each type on a common age grid, with their counts.
+
+    A period's shortage share is not S(t) itself (the stock had many ages and part of it was
+    sold on the way), so each count is drawn where it puts its product's curve: S(t) at the
+    stock's mean age, scaled by observed / expected shortage for that period. A count that
+    agrees with the model sits on the curve; one that does not sits proportionally off it.
+    """
     ages = np.linspace(0.0, float(max_age_days), int(points))
-    rows = []
+    rows, drawn = [], {}
     ranked = coefficients.assign(_n=coefficients["n_observations"].fillna(0)).sort_values(
         ["product_type", "_n", "product"], ascending=[True, False, True])
     for ptype, group in ranked.groupby("product_type", sort=True):
@@ -163,10 +169,16 @@ def curve_set(coefficients: pd.DataFrame, observed: pd.DataFrame, max_age_days: 
             curve = curve_of(row.fit_details, row.model_type, row.a, row.b, row.c)
             if curve is None:
                 continue
+            drawn[row.product] = curve
             for age, s in zip(ages, curve.predict(ages)):
                 rows.append((ptype, row.product, row.n_observations, row.family, float(age), float(s)))
     curves = pd.DataFrame(rows, columns=["product_type", "product", "n_observations", "family", "t", "s"])
-    points_frame = observed[["product_type", "product", "t", "y"]].copy()
+    comparable = observed[observed["product"].isin(list(drawn)) & (observed["expected_fraction"] > 0)
+                          & (observed["t"] <= float(max_age_days))].copy()
+    scale = comparable["y"] / comparable["expected_fraction"]
+    comparable["y"] = [float(drawn[p].predict(np.array([t]))[0]) * k
+                       for p, t, k in zip(comparable["product"], comparable["t"], scale)]
+    points_frame = comparable[["product_type", "product", "t", "y"]]
     return CurveSet(ages, curves, points_frame.reset_index(drop=True))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
+
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
@@ -51,7 +53,7 @@ def curves_figure(curves: CurveSet, types: list[str] | None = None, labels: dict
         points = curves.observed_of(ptype)
         shown = points[points["t"] <= max_age * 1.05]
         if len(shown):
-            ax.scatter(shown["t"], shown["y"], s=28, color="0.25", alpha=0.7, label="наблюдения",
+            ax.scatter(shown["t"], shown["y"], s=28, color="0.25", alpha=0.7, label="инвентаризации (факт/модель)",
                        zorder=4, edgecolors="white", linewidths=0.6)
         for product, values in curves.curves_of(ptype).items():
             ax.plot(curves.ages, values, linewidth=2.0, label=_short(product), zorder=3)
@@ -59,7 +61,15 @@ def curves_figure(curves: CurveSet, types: list[str] | None = None, labels: dict
         ax.set_xlabel("срок хранения, дней")
         ax.set_ylabel("усушка, % веса")
         ax.set_xlim(0, max_age)
-        ax.set_ylim(bottom=min(0.0, float(shown["y"].min()) if len(shown) else 0.0))
+        # The scale follows the curves; a count far off them (a keying error) is pinned to the
+        # edge as a red triangle instead of squashing every curve into a sliver.
+        curve_top = max((float(np.max(v)) for v in curves.curves_of(ptype).values()), default=0.0)
+        top = max(curve_top, 1e-4) * 1.25
+        outside = shown[(shown["y"] > top) | (shown["y"] < -0.25 * top)]
+        if len(outside):
+            ax.scatter(outside["t"], outside["y"].clip(-0.25 * top, top), marker="^", s=46,
+                       color="tab:red", zorder=5, label="вне шкалы (вероятная ошибка учёта)")
+        ax.set_ylim(min(0.0, max(float(shown["y"].min()) if len(shown) else 0.0, -0.25 * top)), top)
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1))
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
