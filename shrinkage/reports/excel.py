@@ -128,7 +128,8 @@ def _curve_sheets(wb: Workbook, data: ReportData, template: ReportTemplate, sect
     data_ws = wb.create_sheet(section.data_sheet)
     curves = data.curves
     _title(charts_ws, section.title, f"Период {data.period.text}. Линии: подобранные кривые S(t); "
-                                     f"точки: наблюдаемая доля недостачи. Данные: лист «{section.data_sheet}».")
+                                     f"точки: инвентаризации, S(t) × факт/модель за период (на кривой — "
+                                     f"совпадение с моделью). Данные: лист «{section.data_sheet}».")
     data_ws.cell(row=1, column=1, value="t, дней").font = Font(bold=True)
     grid_last = 1 + len(curves.ages)
     for i, age in enumerate(curves.ages, start=2):
