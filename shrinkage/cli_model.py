@@ -153,7 +153,7 @@ def register(main: click.Group) -> None:
 
     @main.group("surplus")
     def surplus() -> None:
-        """Surplus recommendations: list, accept, reject."""
+        """Surplus recommendations: list, accept, reject; verdicts on pattern validations."""
 
     @surplus.command("list")
     @click.option("--all", "include_decided", is_flag=True, help="Include decided ones.")
@@ -198,6 +198,18 @@ def register(main: click.Group) -> None:
 
         reject_recommendation(_engine(), recommendation_id)
         click.echo(f"rejected #{recommendation_id}")
+
+    @surplus.command("confirm")
+    @click.argument("validation_id", type=int)
+    @click.option("--reject", "rejected", is_flag=True, help="The pattern did not hold at this count.")
+    @click.option("--feedback", default=None, help="Why (kept with the validation).")
+    @_guarded
+    def surplus_confirm(validation_id: int, rejected: bool, feedback: str | None) -> None:
+        """Give a verdict on a pattern validation the auto-confirm threshold left to a user."""
+        from shrinkage.db.modeling_store import confirm_validation
+
+        confirm_validation(_engine(), validation_id, confirmed=not rejected, feedback=feedback)
+        click.echo(f"validation #{validation_id} {'rejected' if rejected else 'confirmed'}")
 
     export = main.commands.get("export")
     if not isinstance(export, click.Group):
