@@ -25,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -130,8 +131,10 @@ class SourceData(TimestampMixin, Base):
     calculation_data: Mapped[list[CalculationData]] = relationship(
         back_populates="source_data", cascade="all, delete-orphan", passive_deletes=True
     )
+    # Read-only: movements are written and cascaded through their calculation row (see BatchMovement).
     batch_movements: Mapped[list[BatchMovement]] = relationship(
-        back_populates="source_data", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="source_data", viewonly=True,
+        primaryjoin="SourceData.id == foreign(BatchMovement.source_data_id)",
     )
     data_lineage: Mapped[list[DataLineage]] = relationship(back_populates="source_file")
 
@@ -167,8 +170,10 @@ class Nomenclature(TimestampMixin, Base):
     analytics: Mapped[list[Analytics]] = relationship(
         back_populates="nomenclature", cascade="all, delete-orphan", passive_deletes=True
     )
+    # Read-only: movements are written and cascaded through their calculation row (see BatchMovement).
     batch_movements: Mapped[list[BatchMovement]] = relationship(
-        back_populates="nomenclature", passive_deletes=True
+        back_populates="nomenclature", viewonly=True,
+        primaryjoin="Nomenclature.id == foreign(BatchMovement.nomenclature_id)",
     )
 
 
@@ -181,6 +186,8 @@ class CalculationData(TimestampMixin, Base):
         UniqueConstraint("source_data_id", "nomenclature_id", "calculation_date"),
         Index("ix_calculation_data_nomenclature_date", "nomenclature_id", "calculation_date"),
         Index("ix_calculation_data_period", "inventory_period_start", "inventory_period_end"),
+        # The target of batch_movements' composite foreign key (not on TimescaleDB: migration 0003).
+        Index("uq_calculation_data_row_identity", "id", "source_data_id", "nomenclature_id", unique=True),
         Index(
             "ix_calculation_data_needs_review", "nomenclature_id",
             postgresql_where=text("manual_review_required"),
@@ -243,31 +250,40 @@ class CalculationData(TimestampMixin, Base):
         back_populates="calculation_data", passive_deletes=True
     )
     batch_movements: Mapped[list[BatchMovement]] = relationship(
-        back_populates="calculation_data", passive_deletes=True
+        back_populates="calculation_data", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
 # --- extra: batch-level movements ------------------------------------------------------
 class BatchMovement(TimestampMixin, Base):
-    """A batch's book balance before/after one document: the exposure model's input."""
+    """A batch's book balance before/after one document: the exposure model's input.
+
+    One composite foreign key ties a movement to its calculation row AND to that row's file
+    and product: one check per row instead of three (bulk loads insert ~200k rows per file,
+    and per-row key checks were the largest cost of loading), and a movement can never name
+    another file or product than its calculation row. Deleting the file still removes its
+    movements (source_data -> calculation_data -> batch_movements cascade); a product with
+    movements still cannot be deleted (calculation_data -> nomenclature is RESTRICT).
+    ``source_data_id`` and ``nomenclature_id`` need no index of their own: the unique key
+    and the product-time index lead with them. Migration 0003 says more.
+    """
 
     __tablename__ = "batch_movements"
     __table_args__ = (
         UniqueConstraint("source_data_id", "source_row"),
         Index("ix_batch_movements_product_time", "nomenclature_id", "document_datetime"),
+        ForeignKeyConstraint(
+            ["calculation_data_id", "source_data_id", "nomenclature_id"],
+            ["calculation_data.id", "calculation_data.source_data_id", "calculation_data.nomenclature_id"],
+            ondelete="CASCADE",
+        ),
         *_non_negative("opening", "incoming", "outgoing", "closing"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_data_id: Mapped[int] = mapped_column(
-        ForeignKey("source_data.id", ondelete="CASCADE"), index=True
-    )
-    nomenclature_id: Mapped[int] = mapped_column(
-        ForeignKey("nomenclature.id", ondelete="RESTRICT"), index=True
-    )
-    calculation_data_id: Mapped[int | None] = mapped_column(
-        ForeignKey("calculation_data.id", ondelete="CASCADE"), index=True
-    )
+    source_data_id: Mapped[int] = mapped_column(Integer)
+    nomenclature_id: Mapped[int] = mapped_column(Integer)
+    calculation_data_id: Mapped[int] = mapped_column(Integer, index=True)
     source_row: Mapped[int] = mapped_column(Integer)
     document_type: Mapped[str] = mapped_column(String(256))
     document_kind: Mapped[str] = mapped_column(String(32))
@@ -280,9 +296,15 @@ class BatchMovement(TimestampMixin, Base):
     outgoing: Mapped[float] = mapped_column(Float, default=0.0)
     closing: Mapped[float] = mapped_column(Float, default=0.0)
 
-    source_data: Mapped[SourceData] = relationship(back_populates="batch_movements")
-    nomenclature: Mapped[Nomenclature] = relationship(back_populates="batch_movements")
-    calculation_data: Mapped[CalculationData | None] = relationship(back_populates="batch_movements")
+    source_data: Mapped[SourceData] = relationship(
+        back_populates="batch_movements", viewonly=True,
+        primaryjoin="SourceData.id == foreign(BatchMovement.source_data_id)",
+    )
+    nomenclature: Mapped[Nomenclature] = relationship(
+        back_populates="batch_movements", viewonly=True,
+        primaryjoin="Nomenclature.id == foreign(BatchMovement.nomenclature_id)",
+    )
+    calculation_data: Mapped[CalculationData] = relationship(back_populates="batch_movements")
 
 
 # --- 3.2.4 ------------------------------------------------------------------------------

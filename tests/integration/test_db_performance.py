@@ -31,12 +31,12 @@ def big_engine(pg_server, pg_head_template):
             "outgoing, manual_review_required) "
             "SELECT 1, 1 + g % :p, TIMESTAMP '2022-01-01' + (g / :p) * INTERVAL '5 days' + (g % 7) * INTERVAL '1 hour', "
             "g % 13, g % 11, g % 200 = 0 FROM generate_series(0, :rows - 1) g"), {"p": PRODUCTS, "rows": ROWS})
-        conn.execute(sa.text(
-            "INSERT INTO batch_movements (source_data_id, nomenclature_id, source_row, document_type, document_kind, "
-            "document_datetime, opening, incoming, outgoing, closing) "
-            "SELECT 1, 1 + g % :p, g, 'Реализация', 'sale', "
-            "TIMESTAMP '2022-01-01' + g * INTERVAL '15 minutes', 10, 0, 1, 9 FROM generate_series(0, :rows - 1) g"),
-            {"p": PRODUCTS, "rows": ROWS})
+        conn.execute(sa.text(  # one movement per calculation row (its key names the row, file and product)
+            "INSERT INTO batch_movements (calculation_data_id, source_data_id, nomenclature_id, source_row, "
+            "document_type, document_kind, document_datetime, opening, incoming, outgoing, closing) "
+            "SELECT id, source_data_id, nomenclature_id, g, 'Реализация', 'sale', "
+            "TIMESTAMP '2022-01-01' + g * INTERVAL '15 minutes', 10, 0, 1, 9 "
+            "FROM (SELECT *, row_number() OVER (ORDER BY id) - 1 AS g FROM calculation_data) c"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
     yield engine

@@ -73,6 +73,30 @@ def run_job(engine: sa.Engine, relation: str, proc_name: str) -> None:
         conn.execute(sa.text("CALL run_job(:id)"), {"id": job_id})
 
 
+def _describe(item) -> tuple:
+    """A diff entry of compare_metadata as plain names (modify_* entries come wrapped in a list)."""
+    if isinstance(item, list):
+        (kind, _schema, table, column, *_rest), = item
+        return kind, table, column
+    kind, obj = item[0], item[1]
+    columns = tuple(c.name for c in (obj.columns if hasattr(obj, "columns") else obj.column_keys))
+    return kind, obj.name, columns
+
+
+# The head ORM against revision 0001: migration 0003's composite key on batch_movements.
+REVISION_0003_CHANGES = sorted([
+    ("modify_nullable", "batch_movements", "calculation_data_id"),
+    ("add_index", "uq_calculation_data_row_identity", ("id", "source_data_id", "nomenclature_id")),
+    ("remove_index", "ix_batch_movements_source_data_id", ("source_data_id",)),
+    ("remove_index", "ix_batch_movements_nomenclature_id", ("nomenclature_id",)),
+    ("remove_fk", "fk_batch_movements_calculation_data_id_calculation_data", ("calculation_data_id",)),
+    ("remove_fk", "fk_batch_movements_source_data_id_source_data", ("source_data_id",)),
+    ("remove_fk", "fk_batch_movements_nomenclature_id_nomenclature", ("nomenclature_id",)),
+    ("add_fk", "fk_batch_movements_calculation_data_id_calculation_data",
+     ("calculation_data_id", "source_data_id", "nomenclature_id")),
+])
+
+
 def test_upgrade_makes_hypertables_with_weekly_chunks(ts_engine, seeded):
     assert migrate.current_revision(ts_engine) == migrate.head_revision()
     with ts_engine.connect() as conn:
@@ -123,6 +147,15 @@ def test_foreign_keys_pointing_at_hypertables_are_enforced_by_triggers(ts_engine
     with pytest.raises(IntegrityError, match="foreign key"):
         with ts_engine.begin() as conn:
             conn.execute(sa.insert(m.Coefficient.__table__).values(calculation_data_id=10**9, model_id=1))
+    calc = seeded.calculations[0]
+    movement = {"calculation_data_id": calc["id"], "source_data_id": calc["source_data_id"],
+                "source_row": 10**6, "document_type": "Реализация", "document_kind": "sale",
+                "document_datetime": calc["calculation_date"]}
+    other_product = next(c["nomenclature_id"] for c in seeded.calculations
+                         if c["nomenclature_id"] != calc["nomenclature_id"])
+    with pytest.raises(IntegrityError, match="foreign key"):  # the key checks file and product too (0003)
+        with ts_engine.begin() as conn:
+            conn.execute(sa.insert(m.BatchMovement.__table__).values(**movement, nomenclature_id=other_product))
     victim = seeded.calculations[-1]["id"]
     with ts_engine.begin() as conn:
         lineage = conn.execute(sa.insert(m.DataLineage.__table__).values(
@@ -151,10 +184,13 @@ def test_orm_and_database_differ_only_by_the_deliberate_changes(ts_engine):
     added_fks = {d[1].name for d in diff if d[0] == "add_fk"}
     uniques = {(d[0], d[1].table.name, tuple(c.name for c in d[1].columns))
                for d in diff if d[0] in ("add_constraint", "remove_constraint")}
+    # The unique index that backs batch_movements' composite key elsewhere (migration 0003).
+    added_indexes = {d[1].name for d in diff if d[0] == "add_index"}
     assert added_fks == deliberate_fks
     assert uniques == {("add_constraint", "batch_movements", ("source_data_id", "source_row")),
                        ("remove_constraint", "batch_movements", ("source_data_id", "source_row", "document_datetime"))}
-    assert len(diff) == len(added_fks) + len(uniques)
+    assert added_indexes == {"uq_calculation_data_row_identity"}
+    assert len(diff) == len(added_fks) + len(uniques) + len(added_indexes)
 
 
 def test_compression_job_compresses_and_data_reads_back(ts_engine, seeded):
@@ -207,7 +243,8 @@ def test_downgrade_keeps_data_then_base_leaves_nothing_behind(ts_engine):
         assert conn.execute(sa.text("SELECT count(*) FROM timescaledb_information.hypertables")).scalar_one() == 0
         assert {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in HYPERTABLES} == counts
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), m.Base.metadata)
-    assert diff == []  # real foreign keys and the original keys are back
+    # Real foreign keys and the original keys are back; what remains is what 0003 changed.
+    assert sorted(map(_describe, diff)) == REVISION_0003_CHANGES
     migrate.downgrade(ts_engine, "base")
     with ts_engine.connect() as conn:
         relations = conn.execute(sa.text(

@@ -235,6 +235,26 @@ def test_deleting_a_source_cascades_and_a_used_product_is_protected(service):
     assert service.count(m.Model) == 1 and service.count(m.Nomenclature) == 1
 
 
+def test_a_movement_belongs_to_its_calculation_rows_file_and_product(service):
+    """One composite key (migration 0003): calculation row, file and product are checked together."""
+    with service.transaction() as crud:
+        nomenclature, source = _product_and_source(crud)
+        other, _ = _product_and_source(crud, name="ТРЕСКА Х/К", file_hash="h2")
+        calc = crud.create(m.CalculationData, source_data_id=source.id, nomenclature_id=nomenclature.id,
+                           calculation_date=datetime(2025, 3, 9))
+        ids = {"calculation_data_id": calc.id, "source_data_id": source.id, "nomenclature_id": nomenclature.id}
+        source_id, nomenclature_id, other_id = source.id, nomenclature.id, other.id
+    movement = {"document_type": "Реализация", "document_kind": "sale", "document_datetime": datetime(2025, 3, 8)}
+    service.create(m.BatchMovement, **ids, **movement, source_row=1)
+    assert _violates(service, lambda crud: crud.create(
+        m.BatchMovement, **{**ids, "nomenclature_id": other_id}, **movement, source_row=2))
+    assert _violates(service, lambda crud: crud.create(
+        m.BatchMovement, **{**ids, "calculation_data_id": None}, **movement, source_row=3))
+    assert _violates(service, lambda crud: crud.delete(m.Nomenclature, nomenclature_id))
+    assert service.delete(m.SourceData, source_id)
+    assert service.count(m.BatchMovement) == 0 and service.count(m.CalculationData) == 0
+
+
 def test_updated_at_is_maintained(service, engine):
     row = service.create(m.Model, name="linear", model_type="curve", version="1")
     with engine.begin() as conn:  # pretend it was written long ago

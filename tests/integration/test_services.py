@@ -19,7 +19,15 @@ OVERRIDES = {"severity_level": "low", "status": "success"}
 def minimal_values(crud: Crud, model: type[m.Base]) -> dict:
     """Values for every required column, creating required parents on the way."""
     values = {}
+    for key in model.__table__.foreign_key_constraints:  # a composite key: one parent supplies every column
+        if len(key.elements) > 1:
+            parent_model = next(cls for cls in ENTITIES if cls.__tablename__ == key.referred_table.name)
+            parent = crud.create(parent_model, **minimal_values(crud, parent_model))
+            for element in key.elements:
+                values[element.parent.name] = getattr(parent, element.column.name)
     for column in model.__table__.c:
+        if column.name in values:
+            continue
         if column.primary_key or column.nullable or column.default is not None or column.server_default is not None:
             continue
         if column.foreign_keys:
