@@ -7,6 +7,7 @@ under new names; the fit treats every copy as its own product.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -46,7 +47,8 @@ def main(n_products: int = 1000, weeks: int = 52, n_jobs: int = 2) -> None:
     print(f"fit ({len(fitter.fits_)} products, {len(fitter.type_fits_)} type fits, "
           f"n_jobs={n_jobs}): {t3 - t2:.2f} s = {len(fitter.fits_) / (t3 - t2):.1f} products/s")
     print(f"naive baseline fit: {t4 - t3:.2f} s")
-    print(f"total exposure + fit: {t3 - t1:.2f} s")
+    print(f"total exposure + fit: {t3 - t1:.2f} s (load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs: other processes slow it)")
 
 
 if __name__ == "__main__":

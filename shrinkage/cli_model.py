@@ -69,8 +69,10 @@ def echo_fit_summary(summary) -> None:
                f"turnover observations: {fit.turnover_observations}")
     click.echo(f"  forecasts: {fc.forecasts}; preliminary forecasts: {fc.preliminary_forecasts}; "
                f"actuals filled: {fc.forecast_actuals_filled} + {fc.preliminary_actuals_filled} "
-               f"preliminary; forecast MAPE: "
-               f"{'-' if fc.forecast_mape is None else f'{100 * fc.forecast_mape:.1f} %'}")
+               f"preliminary; MAPE: forecasts "
+               f"{'-' if fc.forecast_mape is None else f'{100 * fc.forecast_mape:.1f} %'}, "
+               f"preliminary "
+               f"{'-' if fc.preliminary_mape is None else f'{100 * fc.preliminary_mape:.1f} %'}")
     click.echo(f"  surplus recommendations: {sp.recommendations}; pattern validations: "
                f"{sp.validations} ({sp.auto_confirmed} auto-confirmed, {sp.awaiting_user} "
                f"awaiting a user)")

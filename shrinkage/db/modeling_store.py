@@ -71,7 +71,8 @@ from shrinkage.modeling.results import (
     period_rates,
     pre_shrinkage,
     registry_metrics,
-    window_actuals,
+    stock_forecast_actual,
+    window_count_rows,
 )
 from shrinkage.modeling.surplus import recommend_surplus, validate_pattern
 
@@ -434,17 +435,23 @@ def _fits_in_force(active: pd.DataFrame) -> dict:
 
 @dataclass(frozen=True)
 class ForecastSummary:
+    """What a forecast step did; the MAPEs (fractions) are over every forecast compared so
+    far: ``forecast_mape`` of the stock-on-hand forecasts (actuals as in
+    :func:`shrinkage.modeling.results.stock_forecast_actual`), ``preliminary_mape`` of the
+    preliminary forecasts against the count that closed their period."""
+
     forecasts: int
     preliminary_forecasts: int
     forecast_actuals_filled: int
     preliminary_actuals_filled: int
     forecast_mape: float | None
+    preliminary_mape: float | None = None
 
 
 def write_forecasts(engine: Engine, observations: Observations | None = None,
                     horizons=None) -> ForecastSummary:
     """Fill actuals of earlier forecasts whose counts have arrived (and the registry's
-    forecast MAPE), then forecast the loss of each product's stock on hand over each
+    forecast MAPEs), then forecast the loss of each product's stock on hand over each
     horizon and the shortage of each open period, from the coefficients in force."""
     observations = observations or load_observations(engine)
     s = CONFIG.fit_run
@@ -455,45 +462,75 @@ def write_forecasts(engine: Engine, observations: Observations | None = None,
     counts = exposure.counts[["product", "count_datetime", "observed"]].copy()
     counts["count_datetime"] = pd.to_datetime(counts["count_datetime"])
     with session_scope(engine) as session:
-        filled = _fill_forecast_actuals(session, counts)
+        filled = _fill_forecast_actuals(session, exposure, counts)
         pre_filled = _fill_preliminary_actuals(session, counts)
-        mape = _update_registry_mape(session)
+        mape, pre_mape = _update_registry_mape(session)
         active = active_coefficients(session)
         fits = _fits_in_force(active)
         coefficient_of = dict(zip(active["product"], active["coefficient_id"]))
         model_of = dict(zip(active["product"], active["model_id"]))
+        registry_of = dict(zip(active["product"], active["ml_model_registry_id"]))
         n_forecasts = _new_forecasts(session, exposure, fits, coefficient_of, model_of, horizons)
-        n_pre = _new_preliminary(session, observations, fits, model_of)
-    return ForecastSummary(n_forecasts, n_pre, filled, pre_filled, mape)
+        n_pre = _new_preliminary(session, observations, fits, model_of, registry_of)
+    return ForecastSummary(n_forecasts, n_pre, filled, pre_filled, mape, pre_mape)
 
 
-def _open_forecasts(session: Session) -> pd.DataFrame:
+def _open_forecasts(session: Session, with_fit: bool = False) -> pd.DataFrame:
     f, c, cd = Forecast, Coefficient, CalculationData
+    columns = [f.id, f.forecast_value, f.forecast_date, f.horizon_days,
+               cd.nomenclature_id.label("product")]
+    if with_fit:
+        columns.append(c.fit_details)
     return pd.read_sql(
-        select(f.id, f.forecast_value, f.forecast_date, f.horizon_days,
-               cd.nomenclature_id.label("product"))
+        select(*columns)
         .join(c, c.id == f.coefficient_id).join(cd, cd.id == c.calculation_data_id)
         .where(f.actual_value.is_(None)), session.connection())
 
 
-def _fill_forecast_actuals(session: Session, counts: pd.DataFrame) -> int:
+def _fill_forecast_actuals(session: Session, exposure, counts: pd.DataFrame) -> int:
+    """Actual, deviation and accuracy of the forecasts whose window has been counted.
+
+    The actual is the booked shortage of the window's counts put on the forecast's stock
+    by the forecast's own coefficients (:func:`stock_forecast_actual`): those coefficients
+    give the counts' expected shortage with their real flows, out of sample.
+    """
     s = CONFIG.fit_run
-    open_ = _open_forecasts(session)
+    open_ = _open_forecasts(session, with_fit=True)
     if open_.empty:
         return 0
     open_["forecast_date"] = pd.to_datetime(open_["forecast_date"])
-    actual = window_actuals(open_, counts, s.forecast_window_slack_days)
-    known = open_[actual.notna()].assign(actual=actual[actual.notna()])
+    windows = window_count_rows(open_, counts, s.forecast_window_slack_days)
+    known = open_[windows.notna()]
     if known.empty:
         return 0
-    ape = absolute_percentage_error(known["forecast_value"], known["actual"], s.accuracy_floor_kg)
+    expected_of: dict = {}  # (product, coefficients) -> expected shortage per counts row
+    booked, expected = [], []
+    for idx, row in known.iterrows():
+        rows = windows[idx]
+        key = (row["product"], repr(row["fit_details"]))
+        if key not in expected_of:
+            expected_of[key] = _expected_by_count(exposure, row["product"], row["fit_details"])
+        booked.append(float(counts.loc[rows, "observed"].sum()))
+        expected.append(float(sum(expected_of[key].get(r, 0.0) for r in rows)))
+    actual = stock_forecast_actual(known["forecast_value"], booked, expected, s.accuracy_floor_kg)
+    ape = absolute_percentage_error(known["forecast_value"], actual, s.accuracy_floor_kg)
     session.execute(update(Forecast), [
         {"id": int(i), "actual_value": float(a), "deviation": float(a - v),
          "accuracy": float(acc)}
-        for i, a, v, acc in zip(known["id"], known["actual"], known["forecast_value"],
+        for i, a, v, acc in zip(known["id"], actual, known["forecast_value"],
                                 accuracy_from_ape(ape))
     ])
     return len(known)
+
+
+def _expected_by_count(exposure, product, details) -> dict:
+    """Expected shortage (kg) of each of the product's counts (by row of exposure.counts)
+    under the coefficients of ``details`` and the counts' real flows."""
+    fit = fit_from_details(product, details or {})
+    pe = exposure.product(product, usable_only=False)
+    curve = fit.curve()
+    values = pe.expected_shortage(curve, curve.theta_, fit.surplus_rate)
+    return dict(zip(pe.count_rows.tolist(), values.tolist()))
 
 
 def _fill_preliminary_actuals(session: Session, counts: pd.DataFrame) -> int:
@@ -524,31 +561,63 @@ def _fill_preliminary_actuals(session: Session, counts: pd.DataFrame) -> int:
     return len(updates)
 
 
-def _update_registry_mape(session: Session) -> float | None:
-    """Median absolute percentage error of every forecast with an actual, per registry
-    version (into its accuracy_metrics) and overall (returned)."""
+def _update_registry_mape(session: Session) -> tuple[float | None, float | None]:
+    """Median absolute percentage errors of every compared forecast and preliminary
+    forecast: per registry version into its accuracy_metrics (``forecast_mape``,
+    ``forecast_mape_by_horizon``, ``preliminary_mape``), and overall (returned, in that
+    order)."""
     s = CONFIG.fit_run
     f, c = Forecast, Coefficient
     done = pd.read_sql(
         select(f.forecast_value, f.actual_value, f.horizon_days, c.ml_model_registry_id)
         .join(c, c.id == f.coefficient_id).where(f.actual_value.is_not(None)),
         session.connection())
-    if done.empty:
-        return None
     done["ape"] = absolute_percentage_error(done["forecast_value"], done["actual_value"],
                                             s.accuracy_floor_kg)
+    pre = compared_preliminary(session)
+    metrics_of: dict[int, dict] = {}
     for registry_id, group in done.groupby("ml_model_registry_id"):
-        entry = session.get(MLModelRegistry, int(registry_id))
-        if entry is None:
-            continue
-        metrics = dict(entry.accuracy_metrics or {})
-        metrics["forecast_mape"] = float(group["ape"].median())
-        metrics["forecast_n"] = int(len(group))
-        metrics["forecast_mape_by_horizon"] = {
-            str(int(h)): float(g["ape"].median()) for h, g in group.groupby("horizon_days")}
-        entry.accuracy_metrics = metrics
+        metrics_of.setdefault(int(registry_id), {}).update({
+            "forecast_mape": float(group["ape"].median()), "forecast_n": int(len(group)),
+            "forecast_mape_by_horizon": {
+                str(int(h)): float(g["ape"].median()) for h, g in group.groupby("horizon_days")},
+        })
+    for registry_id, group in pre.dropna(subset=["ml_model_registry_id"]).groupby(
+            "ml_model_registry_id"):
+        metrics_of.setdefault(int(registry_id), {}).update({
+            "preliminary_mape": float(group["ape"].median()), "preliminary_n": int(len(group))})
+    for registry_id, new_metrics in metrics_of.items():
+        entry = session.get(MLModelRegistry, registry_id)
+        if entry is not None:
+            entry.accuracy_metrics = {**(entry.accuracy_metrics or {}), **new_metrics}
     session.flush()
-    return float(done["ape"].median())
+    forecast_mape = float(done["ape"].median()) if len(done) else None
+    preliminary_mape = float(pre["ape"].median()) if len(pre) else None
+    return forecast_mape, preliminary_mape
+
+
+def compared_preliminary(session: Session) -> pd.DataFrame:
+    """Preliminary forecasts that met their count: product, expected (signed, kg), actual,
+    ape, accuracy and the registry version whose coefficients made them (None for rows
+    written before that was recorded)."""
+    s = CONFIG.fit_run
+    p, cd = PreliminaryForecast, CalculationData
+    rows = session.execute(
+        select(cd.nomenclature_id, p.expected_shrinkage, p.actual_shrinkage,
+               p.forecast_accuracy, p.batch_storage_history)
+        .join(cd, cd.id == p.calculation_data_id).where(p.actual_shrinkage.is_not(None))
+    ).all()
+    frame = pd.DataFrame([{
+        "product": product,
+        # the column holds the expectation floored at 0; the history keeps it signed
+        "expected": float((history or {}).get("expected_shortage_kg", expected)),
+        "actual": float(actual), "accuracy": accuracy,
+        "ml_model_registry_id": (history or {}).get("ml_model_registry_id"),
+    } for product, expected, actual, accuracy, history in rows],
+        columns=["product", "expected", "actual", "accuracy", "ml_model_registry_id"])
+    frame["ape"] = absolute_percentage_error(frame["expected"], frame["actual"],
+                                             s.accuracy_floor_kg)
+    return frame
 
 
 def _new_forecasts(session: Session, exposure, fits: dict, coefficient_of: dict,
@@ -584,7 +653,7 @@ def _new_forecasts(session: Session, exposure, fits: dict, coefficient_of: dict,
 
 
 def _new_preliminary(session: Session, observations: Observations, fits: dict,
-                     model_of: dict) -> int:
+                     model_of: dict, registry_of: dict) -> int:
     """A preliminary forecast for each calculation row whose period has no count yet and
     lies after its product's last count."""
     s = CONFIG.fit_run
@@ -617,6 +686,8 @@ def _new_preliminary(session: Session, observations: Observations, fits: dict,
         history = forecast.to_dict()
         history["expected_shortage_kg"] = forecast.expected_shortage
         history["target"] = target.isoformat()
+        if registry_of.get(row.product) is not None:
+            history["ml_model_registry_id"] = int(registry_of[row.product])
         history["period_start"] = None if start is None else pd.Timestamp(start).isoformat()
         rows.append({
             "calculation_data_id": cid, "forecast_model_id": model_of.get(row.product),
@@ -827,7 +898,13 @@ def write_analytics(engine: Engine, run: FitRun) -> AnalyticsSummary:
             .join(Coefficient, Coefficient.id == Forecast.coefficient_id)
             .join(CalculationData, CalculationData.id == Coefficient.calculation_data_id)
             .where(Forecast.accuracy.is_not(None)), session.connection())
-        acc_by_product = forecast_acc.groupby("product")["accuracy"].mean().to_dict()
+        # forecasts of the stock on hand and preliminary forecasts alike, each compared
+        # with the counts that came after it
+        preliminary_acc = compared_preliminary(session)[["product", "accuracy"]]
+        parts = [part.dropna() for part in (forecast_acc[["product", "accuracy"]],
+                                            preliminary_acc)]
+        compared = pd.concat([part for part in parts if len(part)] or parts[:1])
+        acc_by_product = compared.groupby("product")["accuracy"].mean().to_dict()
         session.execute(delete(Analytics).where(
             Analytics.ml_model_registry_id.in_(list(run.registry_ids.values()))))
         now = _now()

@@ -76,13 +76,19 @@ class CurveFamily:
 
     def gradient(self, t, theta) -> np.ndarray:
         """dS/dtheta, shape (len(t), n_params); zero where S is capped."""
+        return self.curve_and_gradient(t, theta)[1]
+
+    def curve_and_gradient(self, t, theta) -> tuple[np.ndarray, np.ndarray]:
+        """S(t) (capped) and dS/dtheta together: the Jacobian of a fit needs both, once."""
         t = np.maximum(np.asarray(t, dtype=float), 0.0)
         theta = np.asarray(theta, dtype=float)
+        raw = self._curve(t, theta)
         grad = self._gradient(t, theta)
-        capped = self._curve(t, theta) >= MAX_FRACTION
+        capped = raw >= MAX_FRACTION
         if capped.any():
             grad[capped] = 0.0
-        return grad
+            raw = np.minimum(raw, MAX_FRACTION)
+        return raw, grad
 
     def predict(self, t) -> np.ndarray:
         """S(t) with the fitted (or given) parameters."""

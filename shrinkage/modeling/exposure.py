@@ -91,8 +91,7 @@ class ProductExposure:
     def exposure_jacobian(self, family: CurveFamily, theta) -> np.ndarray:
         """d exposure_loss / d theta, shape (n_counts, n_params)."""
         n = len(self.K)
-        s = family.curve(self._ages, theta)
-        g = family.gradient(self._ages, theta)
+        s, g = family.curve_and_gradient(self._ages, theta)
         s0, s1, g0, g1 = s[:n], s[n:], g[:n], g[n:]
         # d/dθ [(s1 - s0)/(1 - s0)] = [g1 (1 - s0) - g0 (1 - s1)] / (1 - s0)^2
         factor = (self.K / (1.0 - s0) ** 2)[:, None]
@@ -305,7 +304,9 @@ def build_exposure(movements: pd.DataFrame, first_count_policy: str | None = Non
         "age_days": on_hand["age_start"].to_numpy(),
     })
 
-    seg = df[~last & (df["closing"] > EMPTY_KG)]
+    seg = df.loc[~last & (df["closing"] > EMPTY_KG),
+                 ["product_code", "counts_through", "batch_key", "doc_datetime", "next_datetime",
+                  "closing", "age_start", "age_end", "unlabelled"]]
     seg = _merge_constant_runs(seg)
     n_counts_of = docs.groupby("product_code")["is_count"].sum()
     k = seg["counts_through"].to_numpy()
@@ -359,20 +360,34 @@ def _merge_constant_runs(seg: pd.DataFrame) -> pd.DataFrame:
 
     A batch untouched by a document keeps its balance; one segment over the joined stretch is
     both cheaper and exact (K shrinking from a0 to a2 loses K (S(a2) - S(a0)) / (1 - S(a0))).
+    Done on numpy arrays: on a year of 1,000 products (~600,000 segments) pandas' sorting and
+    grouping of the whole frame cost seconds.
     """
-    seg = seg.sort_values(["product_code", "counts_through", "batch_key", "doc_datetime"],
-                          kind="stable")
+    product_code = seg["product_code"].to_numpy()
+    counts_through = seg["counts_through"].to_numpy()
+    batch_key = seg["batch_key"].to_numpy()
+    doc_datetime = seg["doc_datetime"].to_numpy()
+    # stable, like a sort by (product_code, counts_through, batch_key, doc_datetime)
+    order = np.lexsort((doc_datetime, batch_key, counts_through, product_code))
+    product_code, counts_through = product_code[order], counts_through[order]
+    batch_key, doc_datetime = batch_key[order], doc_datetime[order]
+    closing = seg["closing"].to_numpy()[order]
+    next_datetime = seg["next_datetime"].to_numpy()[order]
     same = (
-        (seg["product_code"].to_numpy()[1:] == seg["product_code"].to_numpy()[:-1])
-        & (seg["counts_through"].to_numpy()[1:] == seg["counts_through"].to_numpy()[:-1])
-        & (seg["batch_key"].to_numpy()[1:] == seg["batch_key"].to_numpy()[:-1])
-        & (np.abs(seg["closing"].to_numpy()[1:] - seg["closing"].to_numpy()[:-1]) < 1e-9)
-        & (seg["doc_datetime"].to_numpy()[1:] == seg["next_datetime"].to_numpy()[:-1])
+        (product_code[1:] == product_code[:-1])
+        & (counts_through[1:] == counts_through[:-1])
+        & (batch_key[1:] == batch_key[:-1])
+        & (np.abs(closing[1:] - closing[:-1]) < 1e-9)
+        & (doc_datetime[1:] == next_datetime[:-1])
     )
-    run = np.concatenate([[0], np.cumsum(~same)])
-    merged = seg.assign(run=run).groupby("run", sort=True).agg(
-        product_code=("product_code", "first"), counts_through=("counts_through", "first"),
-        closing=("closing", "first"), age_start=("age_start", "first"),
-        age_end=("age_end", "last"), unlabelled=("unlabelled", "first"),
-    )
-    return merged.sort_values(["product_code", "counts_through"], kind="stable")
+    first = np.flatnonzero(np.concatenate([[True], ~same])) if len(order) else np.array([], int)
+    last = np.append(first[1:] - 1, len(order) - 1) if len(order) else first
+    # runs come out ordered by (product_code, counts_through), as the segments are used
+    return pd.DataFrame({
+        "product_code": product_code[first],
+        "counts_through": counts_through[first],
+        "closing": closing[first],
+        "age_start": seg["age_start"].to_numpy()[order][first],
+        "age_end": seg["age_end"].to_numpy()[order][last],
+        "unlabelled": seg["unlabelled"].to_numpy()[order][first],
+    })

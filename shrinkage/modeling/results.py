@@ -148,30 +148,61 @@ def accuracy_from_ape(ape) -> np.ndarray:
     return np.clip(1.0 - np.asarray(ape, dtype=float), 0.0, 1.0)
 
 
-def window_actuals(forecasts: pd.DataFrame, counts: pd.DataFrame, slack_days: float) -> pd.Series:
-    """Actual shortage (kg) for each forecast whose horizon has been counted, else NaN.
+def window_count_rows(forecasts: pd.DataFrame, counts: pd.DataFrame,
+                      slack_days: float) -> pd.Series:
+    """For each forecast whose horizon has been counted, the labels of ``counts`` in it
+    (else None).
 
     ``forecasts``: product, forecast_date, horizon_days; ``counts``: product,
-    count_datetime, observed. The actual is the sum of the shortages booked at the counts
-    in (forecast_date, forecast_date + horizon + slack], known once the data reach at least
-    forecast_date + horizon - slack (a count near the horizon's end has arrived).
+    count_datetime. A forecast's window holds the counts in (forecast_date, forecast_date +
+    horizon + slack]; it is complete once a count at or after forecast_date + horizon -
+    slack has arrived.
     """
-    out = pd.Series(np.nan, index=forecasts.index, dtype=float)
+    out: list = [None] * len(forecasts)
     if forecasts.empty or counts.empty:
-        return out
+        return pd.Series(out, index=forecasts.index, dtype=object)
     slack = pd.Timedelta(days=slack_days)
-    by_product = {p: g.sort_values("count_datetime") for p, g in counts.groupby("product")}
-    for idx, row in forecasts.iterrows():
-        group = by_product.get(row["product"])
-        if group is None:
+    times_of = {p: pd.to_datetime(g["count_datetime"]).sort_values()
+                for p, g in counts.groupby("product")}
+    for i, row in enumerate(forecasts.itertuples(index=False)):
+        times = times_of.get(row.product)
+        if times is None:
             continue
-        start = pd.Timestamp(row["forecast_date"])
-        end = start + pd.Timedelta(days=float(row["horizon_days"]))
-        times = pd.to_datetime(group["count_datetime"])
+        start = pd.Timestamp(row.forecast_date)
+        end = start + pd.Timedelta(days=float(row.horizon_days))
         inside = (times > start) & (times <= end + slack)
         if inside.any() and times[inside].max() >= end - slack:
-            out[idx] = float(group.loc[inside, "observed"].sum())
-    return out
+            out[i] = list(times.index[inside])
+    return pd.Series(out, index=forecasts.index, dtype=object)
+
+
+def window_actuals(forecasts: pd.DataFrame, counts: pd.DataFrame, slack_days: float) -> pd.Series:
+    """Shortage (kg) booked at the counts of each forecast's window (see
+    :func:`window_count_rows`), NaN while the window is incomplete."""
+    rows = window_count_rows(forecasts, counts, slack_days)
+    return pd.Series([np.nan if r is None else float(counts.loc[r, "observed"].sum())
+                      for r in rows], index=forecasts.index, dtype=float)
+
+
+def stock_forecast_actual(forecast_kg, booked_kg, expected_kg, floor_kg: float) -> np.ndarray:
+    """The actual of a forecast of the stock on hand: its loss as the counts found it.
+
+    A forecast (DOMAIN.md) is the loss over N days of the stock on hand if it stayed on the
+    shelf. The count that follows books something else: the loss of everything that sat on
+    the shelf in its interval (that stock as it sold down, plus what arrived and sold after
+    the forecast, minus surplus on receipts). Compared raw, the two differ by the flows, not
+    by the model's error. Which batch lost what cannot be read off the count (one batch's
+    count line is a noisy unit, DOMAIN.md), so the booked shortage is put on the forecast's
+    stock in proportion to what the forecast's own coefficients expected for the window's
+    counts with their real flows (``expected_kg``): actual = forecast * booked / expected.
+    The error is then the count's surprise under the coefficients the forecast used, and a
+    perfect model scores 0 % whatever the sales did. ``floor_kg`` keeps a near-zero
+    expectation from exploding the ratio.
+    """
+    forecast_kg = np.asarray(forecast_kg, dtype=float)
+    booked_kg = np.asarray(booked_kg, dtype=float)
+    expected_kg = np.asarray(expected_kg, dtype=float)
+    return forecast_kg * booked_kg / np.maximum(expected_kg, floor_kg)
 
 
 def next_count_target(count_times: pd.Series, period_end) -> pd.Timestamp:

@@ -150,6 +150,11 @@ def test_forecast_actuals_preliminary_forecasts_and_rollback(engine, store):
     v1 = registry[(registry["version"] == "1") & registry["accuracy_metrics"].map(
         lambda x: x.get("n_products", 0) > 0)]
     assert v1["accuracy_metrics"].map(lambda x: "forecast_mape" in x).any()
+    # the preliminary forecasts' error is reported next to the forecasts' one
+    assert second.forecasts.preliminary_mape is not None
+    assert second.forecasts.preliminary_mape == pytest.approx(
+        np.median(1.0 - done["forecast_accuracy"]), abs=0.05)
+    assert registry["accuracy_metrics"].map(lambda x: "preliminary_mape" in (x or {})).any()
 
     # rollback: the earlier version becomes active and new forecasts use its parameters
     before = active_coefficients(engine)

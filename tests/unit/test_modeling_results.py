@@ -12,14 +12,18 @@ from shrinkage.modeling.curves import make_family
 from shrinkage.modeling.exposure import build_exposure
 from shrinkage.modeling.fitting import ShrinkageFitter
 from shrinkage.modeling.observations import dedupe_movements, turnover_observations
+from shrinkage.modeling.forecast import forecast_loss
 from shrinkage.modeling.results import (
+    absolute_percentage_error,
     coefficient_values,
     fit_details,
     fit_from_details,
     next_count_target,
     period_rates,
     pre_shrinkage,
+    stock_forecast_actual,
     window_actuals,
+    window_count_rows,
 )
 from shrinkage.modeling.surplus import recommend_surplus, validate_pattern
 from tests.modeling_helpers import dried_products, hand_movements, simulate, store_movements
@@ -130,3 +134,43 @@ def test_a_keying_error_and_its_reversal_do_not_drag_the_curve_and_surplus_rate(
     ages = np.array([7.0, 14.0])
     assert np.abs(fit.predict(ages) - true_s.predict(ages)).max() * 100 < 0.15
     assert abs(fit.surplus_rate - truth.surplus_rate) < 0.005
+
+
+def test_stock_forecast_actual_scores_the_true_curve_near_zero_whatever_the_sales():
+    """A forecast from the true curve meets its count with a tiny error once the booked
+    shortage is put on the forecast's stock; compared raw, the sales and receipts of the
+    week make it look badly off."""
+    truth = make_family("exp_linear", {"a": 0.04, "b": 0.15, "c": 0.0004})
+    sim = simulate(dried_products(6, curve=truth.predict, surplus_rate=0.03), weeks=8,
+                   seed=21, count_noise_kg=0.001)
+    full = build_exposure(sim.movements)
+    cutoff = full.counts.loc[full.counts["count_no"] == 5, "count_datetime"].max()
+    before = build_exposure(sim.movements[sim.movements["doc_datetime"] <= cutoff])
+    forecasts = pd.DataFrame([
+        {"product": p, "forecast_date": stock["as_of"].iloc[0], "horizon_days": 7,
+         "forecast_value": forecast_loss(truth, stock, 7).total}
+        for p, stock in before.on_hand.groupby("product")])
+    windows = window_count_rows(forecasts, full.counts, slack_days=1.0)
+    assert windows.notna().all()
+
+    def fair_and_raw_ape(curve):
+        forecast = np.array([forecast_loss(curve, before.on_hand[before.on_hand["product"] == p],
+                                           7).total for p in forecasts["product"]])
+        booked, expected = [], []
+        for product, rows in zip(forecasts["product"], windows):
+            pe = full.product(product, usable_only=False)
+            per_count = dict(zip(pe.count_rows, pe.expected_shortage(curve, curve.theta_, 0.03)))
+            booked.append(full.counts.loc[rows, "observed"].sum())
+            expected.append(sum(per_count[r] for r in rows))
+        actual = stock_forecast_actual(forecast, booked, expected, 0.01)
+        return (np.median(absolute_percentage_error(forecast, actual, 0.01)),
+                np.median(absolute_percentage_error(forecast, booked, 0.01)))
+
+    fair, raw = fair_and_raw_ape(truth)
+    assert fair < 0.05
+    assert raw > 0.2
+    # a curve twice too steep forecasts twice the loss, and is scored so
+    wrong = make_family("exp_linear", {"a": 0.08, "b": 0.15, "c": 0.0008})
+    assert fair_and_raw_ape(wrong)[0] > 0.5
+    # a model that expected 20 % less than the count booked is 20 % off on the stock too
+    assert stock_forecast_actual([1.0], [1.2], [1.0], 0.01)[0] == pytest.approx(1.2)
