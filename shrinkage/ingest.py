@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -16,14 +17,17 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from shrinkage import __version__
+from shrinkage.config import CONFIG
 from shrinkage.db import cache
 from shrinkage.db.engine import session_scope
 from shrinkage.db.lineage import LineageRecord, write_lineage
-from shrinkage.db.load import SourceFile, find_stored, record_rejected_source, store_source
-from shrinkage.normalise import NormalisedReport, normalise
+from shrinkage.db.load import SourceFile, find_stored, record_rejected_source, record_validation, store_source
+from shrinkage.normalise import NormalisedReport, errors_frame, normalise, quality_columns
 from shrinkage.quality.result import ValidationResult
+from shrinkage.quality.gx_backend import warm_up
 from shrinkage.quality.validate import validate_report
 from shrinkage.sources import read_report
 from shrinkage.sources.model import ParsedReport, ReportError
@@ -101,13 +105,8 @@ def store_validated(engine: Engine, source: SourceFile, report: ParsedReport, va
                                                quality_score=validation.quality_score)
             result = None
         else:
-            header = report.header
-            result = store_source(
-                session, source, normalised, report_kind=report.kind,
-                period_start=datetime.combine(header.period_start, datetime.min.time()) if header.period_start else None,
-                period_end=datetime.combine(header.period_end, datetime.min.time()) if header.period_end else None,
-                warehouse=header.warehouse, quality_score=validation.quality_score,
-            )
+            result = store_source(session, source, normalised, **_source_facts(report),
+                                  quality_score=validation.quality_score)
             source_id = result.source_data_id
         if lineage is not None:
             write_lineage(session, [replace(lineage, source_file_id=source_id)])
@@ -124,11 +123,12 @@ def ingest_file(engine: Engine, path: Path, *, user: str | None = None) -> Inges
         return int((time.perf_counter() - started) * 1000)
 
     def lineage(status: str, error: str | None = None, output: int | None = None, inputs: int | None = None,
-                key: str | None = None) -> LineageRecord:
+                key: str | None = None, source_id: int | None = None) -> LineageRecord:
         return LineageRecord(
             lineage_key=key, process_name=CLI_PROCESS, status=status, user_id=user,
             input_records=inputs, output_records=output, error_message=error,
             execution_time_ms=elapsed(), version=__version__, source_file_name=path.name,
+            source_file_id=source_id,
         )
 
     try:
@@ -148,9 +148,33 @@ def ingest_file(engine: Engine, path: Path, *, user: str | None = None) -> Inges
         return _failed(engine, path, str(exc), lineage, elapsed, key=key)
 
     figures = describe(report)
-    validation = validate_report(report)
-    severities = dict(Counter(i.severity_level for i in validation.issues))
     source = SourceFile(path.name, str(path.resolve()), digest)
+    background = BackgroundValidation(report)
+    normalised = normalise(report)  # quality columns follow once validation is in
+    output = len(normalised.calculations) + len(normalised.movements)
+    validation = None
+    try:
+        with session_scope(engine) as session:
+            try:
+                result = store_source(session, source, normalised, **_source_facts(report), quality_score=None)
+            except IntegrityError:
+                # The database refused the rows (e.g. a negative quantity): validation says why.
+                validation = background.result()
+                if not validation.success:
+                    raise _Blocked() from None
+                raise
+            validation = background.result()
+            if not validation.success:
+                raise _Blocked()
+            record_validation(session, result, quality_columns(normalised.calculations, validation),
+                              errors_frame(validation), validation.quality_score)
+            write_lineage(session, [lineage("success", output=output, inputs=figures["rows_read"], key=key,
+                                            source_id=result.source_data_id)])
+    except _Blocked:
+        pass  # rolled back: nothing of the file's rows stays
+    finally:
+        background.close()
+    severities = dict(Counter(i.severity_level for i in validation.issues))
     if not validation.success:
         reason = blocking_reasons(validation)
         source_id, _ = store_validated(engine, source, report, validation,
@@ -159,16 +183,70 @@ def ingest_file(engine: Engine, path: Path, *, user: str | None = None) -> Inges
         log.warning("%s: rejected by validation: %s", path.name, reason)
         return IngestOutcome(path, "rejected", f"blocked by validation: {reason}", source_id,
                              errors_by_severity=severities, duration_ms=elapsed(), **figures)
-    normalised = normalise(report, validation)
-    output = len(normalised.calculations) + len(normalised.movements)
-    source_id, result = store_validated(engine, source, report, validation, normalised,
-                                        lineage("success", output=output, inputs=figures["rows_read"], key=key))
+    if result.new_products:
+        cache.invalidate(engine, cache.NOMENCLATURE)
     status = "replaced" if result.replaced_source_ids else "loaded"
     message = (f"replaced earlier version(s) #{', #'.join(map(str, result.replaced_source_ids))}"
                if result.replaced_source_ids else "")
     log.info("%s: %s (%d products, %d batch rows)", path.name, status, figures["products"], figures["batches"])
-    return IngestOutcome(path, status, message, source_id, errors_by_severity=severities,
+    return IngestOutcome(path, status, message, result.source_data_id, errors_by_severity=severities,
                          duration_ms=elapsed(), **figures)
+
+
+class _Blocked(Exception):
+    """A blocking validation failure found after the rows went in: roll the file back."""
+
+
+class BackgroundValidation:
+    """Great Expectations validation in a forked process while this one writes the rows.
+
+    Validation and the database load are the two big costs of a file and neither needs the
+    other's result until the end, so on two cores they run side by side. The child only
+    validates (it inherits the parsed report, touches no connection) and sends the result back.
+    """
+
+    def __init__(self, report: ParsedReport):
+        warm_up(CONFIG)  # built once here, inherited by every child instead of rebuilt per file
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_validate_and_send, args=(report, send), daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> ValidationResult:
+        try:
+            payload = self._receive.recv()
+        except EOFError:
+            raise RuntimeError(f"the validation process ended without a result "
+                               f"(exit code {self._process.exitcode})") from None
+        if isinstance(payload, BaseException):
+            raise payload
+        return payload
+
+    def close(self) -> None:
+        self._receive.close()
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def _validate_and_send(report: ParsedReport, send) -> None:
+    try:
+        send.send(validate_report(report))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        send.send(exc)
+    finally:
+        send.close()
+
+
+def _source_facts(report: ParsedReport) -> dict:
+    header = report.header
+    return {
+        "report_kind": report.kind,
+        "period_start": datetime.combine(header.period_start, datetime.min.time()) if header.period_start else None,
+        "period_end": datetime.combine(header.period_end, datetime.min.time()) if header.period_end else None,
+        "warehouse": header.warehouse,
+    }
 
 
 def _failed(engine: Engine, path: Path, message: str, lineage: Callable[..., LineageRecord],

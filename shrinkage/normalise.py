@@ -100,7 +100,7 @@ def normalise(report: ParsedReport, validation=None,
         **{c: batches[c].astype(float) for c in ("opening", "incoming", "outgoing", "closing")},
     }) if not batches.empty else pd.DataFrame(columns=MOVEMENT_COLUMNS)
     return NormalisedReport(calc[CALCULATION_COLUMNS].reset_index(drop=True), movements,
-                            _errors(validation))
+                            errors_frame(validation))
 
 
 def _count_summary(documents: pd.DataFrame, batches: pd.DataFrame, start: datetime | None) -> pd.DataFrame:
@@ -170,6 +170,11 @@ def _fifo_check(batches: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
+def quality_columns(calculations: pd.DataFrame, validation) -> pd.DataFrame:
+    """The per-product quality columns of a validation, for rows normalised without one."""
+    return _with_quality(calculations[["product"]].copy(), validation)
+
+
 def _with_quality(calc: pd.DataFrame, validation) -> pd.DataFrame:
     if validation is None or getattr(validation, "per_product", None) is None or validation.per_product.empty:
         calc["data_quality_flag"] = "unchecked"
@@ -191,7 +196,7 @@ def _with_quality(calc: pd.DataFrame, validation) -> pd.DataFrame:
     return calc
 
 
-def _errors(validation) -> pd.DataFrame:
+def errors_frame(validation) -> pd.DataFrame:
     if validation is None:
         return pd.DataFrame(columns=ERROR_COLUMNS)
     return pd.DataFrame(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 EXECUTEMANY_CHUNK = 20_000
@@ -97,11 +98,13 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
     if connection.dialect.name == "postgresql":
         columns = ", ".join(f'"{c}"' for c in frame.columns)
         raw = connection.connection.dbapi_connection
+        statement = f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')'
         with raw.cursor() as cursor:
-            cursor.copy_expert(
-                f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')',
-                _CsvStream(frame), size=1 << 18,
-            )
+            try:
+                cursor.copy_expert(statement, _CsvStream(frame), size=1 << 18)
+            except connection.dialect.dbapi.IntegrityError as exc:
+                # The same exception an ORM or Core insert would raise for a refused row.
+                raise IntegrityError(statement, None, exc) from exc
         return len(frame)
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     marks = ", ".join("?" for _ in frame.columns)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from shrinkage.db.bulk import insert_frame, insert_returning_ids
@@ -45,6 +45,7 @@ class StoreResult:
     movement_rows: int = 0
     validation_errors: int = 0
     new_products: int = 0
+    calculation_ids: dict[str, int] = field(default_factory=dict)
 
 
 def find_stored(session: Session, file_hash: str) -> SourceData | None:
@@ -101,7 +102,7 @@ def store_source(session: Session, source: SourceFile, normalised: NormalisedRep
         source_data_id=source_id, nomenclature_id=calc["product"].map(product_ids))
     calc_rows = calc_rows.astype(object).where(calc_rows.notna(), None)
     calc_ids = insert_returning_ids(session, CalculationData.__table__, calc_rows.to_dict("records"))
-    calc_id_of = dict(zip(calc["product"], calc_ids))
+    calc_id_of = result.calculation_ids = dict(zip(calc["product"], calc_ids))
     result.calculation_rows = len(calc_ids)
 
     movements = normalised.movements
@@ -113,14 +114,38 @@ def store_source(session: Session, source: SourceFile, normalised: NormalisedRep
         )
         result.movement_rows = insert_frame(session, BatchMovement.__table__, frame)
 
-    errors = normalised.errors
-    if not errors.empty:
-        frame = errors.drop(columns="product").assign(
-            source_data_id=source_id,
-            calculation_data_id=errors["product"].map(calc_id_of).astype("Int64"),
-        )
-        result.validation_errors = insert_frame(session, ValidationError.__table__, frame)
+    result.validation_errors = _insert_errors(session, normalised.errors, source_id, calc_id_of)
     return result
+
+
+def _insert_errors(session: Session, errors: pd.DataFrame, source_id: int, calc_id_of: dict[str, int]) -> int:
+    if errors.empty:
+        return 0
+    frame = errors.drop(columns="product").assign(
+        source_data_id=source_id, calculation_data_id=errors["product"].map(calc_id_of).astype("Int64"))
+    return insert_frame(session, ValidationError.__table__, frame)
+
+
+QUALITY_COLUMNS = ["data_quality_flag", "human_error_probability", "manual_review_required",
+                   "inventory_confidence", "validation_errors"]
+
+
+def record_validation(session: Session, result: StoreResult, quality: pd.DataFrame, errors: pd.DataFrame,
+                      quality_score: float | None) -> None:
+    """Validation arriving after the rows: the per-product quality columns, the file's score, the errors.
+
+    Lets the rows go in while validation still runs (same transaction, so a blocking
+    validation still leaves nothing behind).
+    """
+    ids = quality["product"].map(result.calculation_ids)
+    rows = quality.assign(calc_id=ids)[[*QUALITY_COLUMNS, "calc_id"]]
+    rows = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    table = CalculationData.__table__
+    session.execute(update(table).where(table.c.id == bindparam("calc_id"))
+                    .values({c: bindparam(c) for c in QUALITY_COLUMNS}), rows)
+    session.execute(update(SourceData).where(SourceData.id == result.source_data_id)
+                    .values(quality_score=quality_score))
+    result.validation_errors = _insert_errors(session, errors, result.source_data_id, result.calculation_ids)
 
 
 def record_rejected_source(session: Session, source: SourceFile, errors: pd.DataFrame, *,
