@@ -224,17 +224,23 @@ class BackgroundValidation:
         return payload
 
     def close(self) -> None:
-        self._receive.close()
-        self._process.join(timeout=30)
+        """Reap the child; one still validating (the load failed first) is not needed any more."""
+        self._process.join(timeout=0.5)
         if self._process.is_alive():
             self._process.kill()
+            self._process.join()
+        self._receive.close()
 
 
 def _validate_and_send(report: ParsedReport, send) -> None:
     try:
-        send.send(validate_report(report))
-    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        send.send(exc)
+        outcome = validate_report(report)
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        outcome = exc
+    try:
+        send.send(outcome)
+    except (BrokenPipeError, EOFError):
+        pass  # the parent stopped waiting (its load failed); nothing to report to
     finally:
         send.close()
 
