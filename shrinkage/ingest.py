@@ -116,6 +116,9 @@ def store_validated(engine: Engine, source: SourceFile, report: ParsedReport, va
 
 
 def ingest_file(engine: Engine, path: Path, *, user: str | None = None) -> IngestOutcome:
+    """The CLI path for one file: known content → unchanged; unreadable → failed (lineage only);
+    else the rows go in while validation runs beside them, in one transaction that a blocking
+    check rolls back (the file is then recorded as rejected with its errors)."""
     started = time.perf_counter()
     path = Path(path)
 
