@@ -69,13 +69,10 @@ def _store_specifications(service: DatabaseService, parsed: ParsedFile, user: st
             values["created_by"] = row.get("created_by") or user
             key = {"nomenclature_id": products[row["row"]],
                    "specification_start_date": row["specification_start_date"]}
-            existing = crud.list(SurplusSpecification, filters=key, page_size=1).items
-            if existing:
-                crud.update(SurplusSpecification, existing[0].id, **values)
-                updated += 1
-            else:
-                crud.create(SurplusSpecification, **key, **values)
+            if crud.update_or_create(SurplusSpecification, key, values):
                 inserted += 1
+            else:
+                updated += 1
     return ImportOutcome(parsed.kind, parsed.source, inserted, updated)
 
 
@@ -106,13 +103,10 @@ def _store_periods(service: DatabaseService, parsed: ParsedFile, user: str | Non
             key = {"period_start": row["period_start"], "period_end": row["period_end"]}
             values = {"priority_level": row["priority_level"], "description": row.get("description"),
                       "active": row["active"], "created_by": row.get("created_by") or user}
-            existing = crud.list(PriorityPeriod, filters=key, page_size=1).items
-            if existing:
-                crud.update(PriorityPeriod, existing[0].id, **values)
-                updated += 1
-            else:
-                crud.create(PriorityPeriod, **key, **values)
+            if crud.update_or_create(PriorityPeriod, key, values):
                 inserted += 1
+            else:
+                updated += 1
     return ImportOutcome(parsed.kind, parsed.source, inserted, updated)
 
 

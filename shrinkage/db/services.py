@@ -128,6 +128,15 @@ class Crud:
         self.session.flush()
         return obj
 
+    def update_or_create(self, model: type[M], key: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        """Update the row matching ``key`` with ``values``, or create it; True when created."""
+        existing = self.session.scalars(select(model).where(*filter_clauses(model, key)).limit(1)).first()
+        if existing is None:
+            self.create(model, **key, **values)
+            return True
+        self.update(model, existing.id, **values)
+        return False
+
     def update_where(self, model: type[Base], filters: Mapping[str, Any], **values: Any) -> int:
         for key in values:
             _column(model, key)
@@ -220,6 +229,7 @@ class DatabaseService:
     list = _in_own_transaction("list")
     count = _in_own_transaction("count")
     update = _in_own_transaction("update")
+    update_or_create = _in_own_transaction("update_or_create")
     update_where = _in_own_transaction("update_where")
     delete = _in_own_transaction("delete")
     delete_where = _in_own_transaction("delete_where")

@@ -133,3 +133,11 @@ def test_hostile_names_are_plain_data(service):
         get_or_create_nomenclature(crud, hostile)
     assert service.list(m.Nomenclature, filters={"name": hostile}).total == 1
     assert service.count(m.Nomenclature, {"name__ilike": "%drop table%"}) == 1
+
+
+def test_update_or_create(service):
+    key = {"name": "linear", "version": "1"}
+    assert service.update_or_create(m.Model, key, {"model_type": "curve"}) is True
+    assert service.update_or_create(m.Model, key, {"model_type": "curve", "description": "again"}) is False
+    rows = service.list(m.Model).items
+    assert len(rows) == 1 and rows[0].description == "again"
