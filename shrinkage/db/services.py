@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, Table, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -56,15 +56,15 @@ class Page(Generic[M]):
         return max(1, -(-self.total // self.page_size))
 
 
-def _column(model: type[Base], name: str) -> ColumnElement:
-    table = model.__table__
+def _column(model: type[Base] | Table, name: str) -> ColumnElement:
+    table = getattr(model, "__table__", model)  # an ORM class or a plain Table
     if name not in table.c:
-        raise ValueError(f"{model.__tablename__} has no column '{name}' "
+        raise ValueError(f"{table.name} has no column '{name}' "
                          f"(columns: {', '.join(table.c.keys())})")
     return table.c[name]
 
 
-def filter_clauses(model: type[Base], filters: Mapping[str, Any] | None) -> list[ColumnElement]:
+def filter_clauses(model: type[Base] | Table, filters: Mapping[str, Any] | None) -> list[ColumnElement]:
     """``{"name__ilike": "%сельдь%", "id__in": [1, 2]}`` -> SQL clauses (always bound parameters)."""
     clauses = []
     for key, value in (filters or {}).items():

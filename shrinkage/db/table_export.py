@@ -15,7 +15,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Engine
 
 from shrinkage.db.models import Base
-from shrinkage.db.services import _OPERATORS, DatabaseService
+from shrinkage.db.services import DatabaseService, filter_clauses
 
 
 class UnknownTable(LookupError):
@@ -33,27 +33,17 @@ def table(name: str) -> Table:
         raise UnknownTable(f"no table '{name}': choose one of {', '.join(table_names())}") from None
 
 
-def _clauses(tbl: Table, filters: Mapping[str, Any] | None) -> list:
-    clauses = []
-    for key, value in (filters or {}).items():
-        name, _, op = key.partition("__")
-        if name not in tbl.c or (op or "eq") not in _OPERATORS:
-            raise ValueError(f"cannot filter {tbl.name} by '{key}' (columns: {', '.join(tbl.c.keys())})")
-        clauses.append(_OPERATORS[op or "eq"](tbl.c[name], value))
-    return clauses
-
-
 def count_rows(engine: Engine, name: str, filters: Mapping[str, Any] | None = None) -> int:
     tbl = table(name)
     with DatabaseService(engine).transaction() as crud:
-        return crud.session.execute(select(func.count()).select_from(tbl).where(*_clauses(tbl, filters))).scalar_one()
+        return crud.session.execute(select(func.count()).select_from(tbl).where(*filter_clauses(tbl, filters))).scalar_one()
 
 
 def iter_pages(engine: Engine, name: str, page_rows: int = 5000,
                filters: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
     """The table's rows as lists of dicts (column -> value), ``page_rows`` at a time, by key."""
     tbl = table(name)
-    clauses = _clauses(tbl, filters)
+    clauses = filter_clauses(tbl, filters)
     keyed = "id" in tbl.c and tbl.c["id"].primary_key
     with DatabaseService(engine).transaction() as crud:
         if not keyed:  # association tables: small, composite keys; one ordered pass
