@@ -1,14 +1,13 @@
 """Per-file ingestion assets: parse a report, validate it (asset checks), write the normalised tables.
 
-One run per source file (a ``source_files`` partition). The steps pass their results
-through the IO manager (pickled under DAGSTER_HOME), so each step's output is inspectable
-and a downstream step can be re-run alone. A file that fails a blocking check is recorded
-as rejected by ``validated_reports`` and its normalised tables are never written.
+One run per source file (a ``source_files`` partition). Each step is one stage of
+``shrinkage.app.ingest`` (``read_file`` → ``validate_file`` → ``store_file``) and passes its
+result through the IO manager (pickled under DAGSTER_HOME), so each step's output is
+inspectable and a downstream step can be re-run alone. What happens to the file is the
+ingest decision (``shrinkage.app.ingest.decide``), the same one the CLI takes.
 """
 
-
 from collections import Counter
-from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
@@ -17,41 +16,29 @@ from assets.metadata import (
     CODE_VERSION,
     FIRST_FAILURE,
     INPUT_RECORDS,
+    OUTCOME,
     ROW_COUNT,
     SOURCE_DATA_ID,
     SOURCE_FILE,
     markdown_preview,
 )
-from pipelines.partitions import SourceFileMissing, source_files
 from resources import DatabaseResource, InboxResource
+from resources.inbox import SourceFileMissing, source_files
+from shrinkage.app.ingest import (
+    FILE_TABLES,
+    REJECTED,
+    IngestOutcome,
+    StagedFile,
+    ValidatedFile,
+    read_file,
+    store_file,
+    validate_file,
+)
 from shrinkage.config import CONFIG
-from shrinkage.db.engine import session_scope
-from shrinkage.db.load import SourceFile, find_stored
-from shrinkage.ingest import blocking_reasons, describe, store_validated
-from shrinkage.normalise import normalise
-from shrinkage.quality import RULES, CheckOutcome, ValidationResult, validate_report
-from shrinkage.sources import ParsedReport, ReportError, read_report
+from shrinkage.quality import RULES, CheckOutcome, ValidationResult
+from shrinkage.sources import ReportError
 
 GROUP = "ingestion"
-
-
-@dataclass(frozen=True)
-class StagedReport:
-    """A parsed report together with the file identity it came from."""
-
-    source: SourceFile
-    report: ParsedReport
-
-    @property
-    def structured_rows(self) -> int:
-        report = self.report
-        return len(report.products) + len(report.groups) + len(report.documents) + len(report.batches)
-
-
-@dataclass(frozen=True)
-class ValidatedReport:
-    staged: StagedReport
-    validation: ValidationResult
 
 
 # ---------------------------------------------------------------------------------------
@@ -69,13 +56,12 @@ class ValidatedReport:
 )
 def parsed_reports(context: dg.AssetExecutionContext, inbox: InboxResource) -> dg.MaterializeResult:
     try:
-        source = inbox.locate(context.partition_key)
-        report = read_report(source.file_path)
+        staged = read_file(inbox.locate(context.partition_key))
     except (SourceFileMissing, ReportError) as exc:
         raise dg.Failure(description=str(exc), metadata={"partition": context.partition_key},
                          allow_retries=False) from None
-    staged = StagedReport(source, report)
-    figures = describe(report)
+    source, report = staged.source, staged.report
+    figures = staged.figures()
     context.log.info("%s: %s, %d rows read, %d products, %d documents, %d batches", source.file_name,
                      report.kind, figures["rows_read"], figures["products"], figures["documents"], figures["batches"])
     header = report.header
@@ -160,13 +146,14 @@ def _rows_with(validation: ValidationResult, severities: tuple[str, ...]) -> int
     code_version=CODE_VERSION,
     check_specs=VALIDATION_CHECKS,
     description="The parsed report checked by the data-quality suite (Great Expectations): one asset check "
-                "per rule. Blocking checks stop the file here: it is recorded as rejected with its "
-                "validation_errors and the normalised tables are not written.",
+                "per rule. Blocking checks stop the file here, so the normalised tables are not written; "
+                "since their step will not run, this one settles the file as rejected through the same "
+                "ingest decision (a source_data row with processed = false and its validation_errors).",
 )
-def validated_reports(context: dg.AssetExecutionContext, parsed_reports: StagedReport,
+def validated_reports(context: dg.AssetExecutionContext, parsed_reports: StagedFile,
                       database: DatabaseResource):
-    source, report = parsed_reports.source, parsed_reports.report
-    validation = validate_report(report)
+    validated = validate_file(parsed_reports)
+    source, validation = parsed_reports.source, validated.validation
     by_severity = Counter(issue.severity_level for issue in validation.issues)
     rejected_rows = _rows_with(validation, CONFIG.quality.blocking_severities)
     metadata: dict = {
@@ -182,11 +169,12 @@ def validated_reports(context: dg.AssetExecutionContext, parsed_reports: StagedR
     if validation.issues:
         metadata["issues"] = dg.MetadataValue.md(_issues_markdown(validation.issues[:20]))
     if not validation.success:
-        reason = blocking_reasons(validation)
-        source_id, _ = store_validated(database.engine(), source, report, validation)
-        metadata[SOURCE_DATA_ID] = source_id
-        metadata["blocked_by"] = reason
-        context.log.error("%s: rejected, not loaded: %s", source.file_name, reason)
+        outcome = store_file(database.engine(), validated)
+        metadata[SOURCE_DATA_ID] = outcome.source_data_id
+        metadata[OUTCOME] = outcome.status
+        if outcome.status == REJECTED:
+            metadata["blocked_by"] = outcome.message.removeprefix("blocked by validation: ")
+        context.log.error("%s: %s, not loaded", source.file_name, outcome.message)
     else:
         context.log.info("%s: quality score %.3f, %d issues", source.file_name,
                          validation.quality_score, len(validation.issues))
@@ -197,22 +185,35 @@ def validated_reports(context: dg.AssetExecutionContext, parsed_reports: StagedR
         checks.append(dg.AssetCheckResult(check_name=spec.name, passed=False, severity=dg.AssetCheckSeverity.WARN,
                                           description="validation did not evaluate this rule"))
     # Dagster fails this step after recording a failed blocking check, so downstream steps skip.
-    return dg.MaterializeResult(value=ValidatedReport(parsed_reports, validation), metadata=metadata,
-                                check_results=checks)
+    return dg.MaterializeResult(value=validated, metadata=metadata, check_results=checks)
 
 
 # ---------------------------------------------------------------------------------------
 # The normalised tables of one file, written in one transaction
 # ---------------------------------------------------------------------------------------
 
-NORMALISED_TABLES = {
-    "source_data": "The file's identity (name, path, content hash), period, warehouse and quality score.",
-    "nomenclature": "Products (nomenclature) with their product type; a file adds the products not yet known.",
-    "calculation_data": "One row per product and report period: balances, storage days, inventory period, "
-                        "count shortages and quality flags.",
-    "batch_movements": "Every batch row under every movement document of the file.",
-    "validation_errors": "The non-blocking data-quality issues of the file, row by row.",
-}
+NORMALISED_TABLES = dict(zip(FILE_TABLES, (
+    "The file's identity (name, path, content hash), period, warehouse and quality score.",
+    "Products (nomenclature) with their product type; a file adds the products not yet known.",
+    "One row per product and report period: balances, storage days, inventory period, "
+    "count shortages and quality flags.",
+    "Every batch row under every movement document of the file.",
+    "The non-blocking data-quality issues of the file, row by row.",
+), strict=True))
+
+
+def _previews(outcome: IngestOutcome) -> dict[str, str]:
+    normalised = outcome.normalised
+    if normalised is None:
+        return {}
+    return {
+        "calculation_data": markdown_preview(normalised.calculations, [
+            "product", "product_type", "initial_balance", "incoming", "outgoing", "final_balance",
+            "storage_days", "inventory_shrinkage_total", "manual_review_required"]),
+        "batch_movements": markdown_preview(normalised.movements, [
+            "product", "document_kind", "document_number", "batch_arrival", "incoming", "outgoing", "closing"]),
+        "validation_errors": markdown_preview(normalised.errors),
+    }
 
 
 @dg.multi_asset(
@@ -229,46 +230,19 @@ NORMALISED_TABLES = {
     ],
     ins={"validated_reports": dg.AssetIn("validated_reports")},
 )
-def normalised_tables(context: dg.AssetExecutionContext, validated_reports: ValidatedReport,
+def normalised_tables(context: dg.AssetExecutionContext, validated_reports: ValidatedFile,
                       database: DatabaseResource):
-    staged, validation = validated_reports.staged, validated_reports.validation
-    source, report = staged.source, staged.report
-    engine = database.engine()
-    common = {INPUT_RECORDS: staged.structured_rows, SOURCE_FILE: source.file_name}
-    with session_scope(engine) as session:
-        stored = find_stored(session, source.file_hash)
-        stored_id = stored.id if stored is not None and stored.processed else None
-    if stored_id is not None:
-        context.log.info("%s: already loaded as source #%d, nothing written", source.file_name, stored_id)
-        for name in NORMALISED_TABLES:
-            yield dg.MaterializeResult(asset_key=name, metadata={
-                **common, ROW_COUNT: 0, SOURCE_DATA_ID: stored_id,
-                "outcome": f"unchanged: this content is already loaded as source #{stored_id}"})
-        return
-
-    normalised = normalise(report, validation)
-    source_id, stored_result = store_validated(engine, source, report, validation, normalised)
-    replaced = stored_result.replaced_source_ids
-    outcome = (f"replaced earlier version(s) #{', #'.join(map(str, replaced))}" if replaced else "loaded")
-    context.log.info("%s: %s as source #%d (%d products, %d batch rows)", source.file_name, outcome, source_id,
-                     stored_result.calculation_rows, stored_result.movement_rows)
-    rows = {
-        "source_data": 1,
-        "nomenclature": stored_result.new_products,
-        "calculation_data": stored_result.calculation_rows,
-        "batch_movements": stored_result.movement_rows,
-        "validation_errors": stored_result.validation_errors,
-    }
-    previews = {
-        "calculation_data": markdown_preview(normalised.calculations, [
-            "product", "product_type", "initial_balance", "incoming", "outgoing", "final_balance",
-            "storage_days", "inventory_shrinkage_total", "manual_review_required"]),
-        "batch_movements": markdown_preview(normalised.movements, [
-            "product", "document_kind", "document_number", "batch_arrival", "incoming", "outgoing", "closing"]),
-        "validation_errors": markdown_preview(normalised.errors),
-    }
+    staged = validated_reports.staged
+    outcome = store_file(database.engine(), validated_reports)
+    sentence = outcome.message or outcome.status
+    context.log.info("%s: %s as source #%s (%d products, %d batch rows)", staged.source.file_name, sentence,
+                     outcome.source_data_id, outcome.rows_written.get("calculation_data", 0),
+                     outcome.rows_written.get("batch_movements", 0))
+    common = {INPUT_RECORDS: staged.structured_rows, SOURCE_FILE: staged.source.file_name}
+    previews = _previews(outcome)
     for name in NORMALISED_TABLES:
-        metadata = {**common, ROW_COUNT: rows[name], SOURCE_DATA_ID: source_id, "outcome": outcome}
+        metadata = {**common, ROW_COUNT: outcome.rows_written.get(name, 0), SOURCE_DATA_ID: outcome.source_data_id,
+                    OUTCOME: sentence}
         if name in previews:
             metadata["preview"] = dg.MetadataValue.md(previews[name])
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)

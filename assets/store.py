@@ -10,8 +10,7 @@ import base64
 
 import dagster as dg
 
-from assets.metadata import CODE_VERSION, INPUT_RECORDS, ROW_COUNT
-from pipelines.lineage import launcher_of
+from assets.metadata import CODE_VERSION, INPUT_RECORDS, REPORT_PATHS, ROW_COUNT, SUMMARY, launcher_of
 from resources import DatabaseResource, SettingsResource
 from shrinkage.db.analytics_views import refresh_analytics
 from shrinkage.db.modeling_store import (
@@ -27,8 +26,6 @@ from shrinkage.modeling.observations import Observations
 from shrinkage.reports import curves_png, markdown_table, write_reports
 
 GROUP = "store"
-SUMMARY = "shrinkage/summary/"  # figures the main job prints after a run
-REPORT_PATHS = "shrinkage/report_paths"
 NORMALISED = [dg.AssetKey("calculation_data"), dg.AssetKey("batch_movements")]
 
 

@@ -42,7 +42,7 @@ from shrinkage.db.modeling_store import (
 from shrinkage.db.services import normalize_name
 from shrinkage.demo import simulate_store
 from shrinkage.demo.writer import statement_file_name, write_statement_xlsx
-from shrinkage.ingest import ingest_paths
+from shrinkage.app.ingest import ingest_paths
 from shrinkage.modeling.baseline import fit_naive_baseline
 from shrinkage.modeling.curves import make_family
 from shrinkage.modeling.exposure import build_exposure

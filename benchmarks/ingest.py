@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def measure_ours(path: Path, url: str) -> dict:
     from shrinkage.db import migrate
     from shrinkage.db.engine import make_engine
-    from shrinkage.ingest import ingest_file
+    from shrinkage.app.ingest import ingest_file
 
     engine = make_engine(url)
     migrate.upgrade(engine)

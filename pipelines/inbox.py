@@ -1,4 +1,4 @@
-"""Deciding, poll by poll, which inbox files are complete new reports (no Dagster here but the types).
+"""Deciding, poll by poll, which inbox files are complete new reports (no Dagster here).
 
 A file is complete when its size and modification time did not change since the previous
 poll, or when it was last modified long enough ago. Complete files are hashed; content
@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from shrinkage.ingest import REPORT_SUFFIXES, content_hash
-from shrinkage.sources.batch_statement import looks_like_batch_statement
-from shrinkage.sources.model import ReportError
-from shrinkage.sources.turnover_statement import looks_like_turnover_statement
-from shrinkage.sources.workbook import read_sheets
-
-from pipelines.partitions import HASH_CHARS, partition_key_for
+from resources.inbox import HASH_CHARS, partition_key_for
+from shrinkage.app.ingest import content_hash
+from shrinkage.sources import REPORT_SUFFIXES, ReportError, report_kind
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +90,8 @@ def not_a_report(path: Path) -> str | None:
         return (f"{path.name}: not a report file type ('{path.suffix or 'no extension'}'); "
                 "the inbox reads 1C exports saved as .xls, .xlsx or .csv")
     try:
-        with closing(read_sheets(path)) as sheets:
-            for sheet in sheets:
-                if looks_like_batch_statement(sheet.rows) or looks_like_turnover_statement(sheet.rows):
-                    return None
+        if report_kind(path) is not None:
+            return None
     except ReportError:
         return None
     return (f"{path.name}: not a 1C batch or turnover statement (no sheet has the report captions); "

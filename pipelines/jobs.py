@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets import INGESTION_ASSETS
-from pipelines.partitions import source_files
+from resources.inbox import source_files
 
 ingest_file_job = dg.define_asset_job(
     "ingest_file_job",

@@ -18,20 +18,23 @@ import dagster as dg
 from dagster import DagsterEventType
 from sqlalchemy.engine import Engine
 
-from assets.metadata import FIRST_FAILURE, INPUT_RECORDS, ROW_COUNT, SOURCE_DATA_ID, SOURCE_FILE
+from assets.metadata import (
+    CODE_VERSION_TAG,
+    FIRST_FAILURE,
+    INPUT_RECORDS,
+    PARTITION_TAG,
+    ROW_COUNT,
+    SOURCE_DATA_ID,
+    SOURCE_FILE,
+    SOURCE_FILE_TAG,
+    launcher_of,
+)
 from shrinkage import __version__
 from shrinkage.db.engine import session_scope
 from shrinkage.db.lineage import LineageRecord, write_lineage
 
 log = logging.getLogger(__name__)
 
-PARTITION_TAG = "dagster/partition"
-CODE_VERSION_TAG = "dagster/code_version"
-SOURCE_FILE_TAG = "shrinkage/source_file"
-# Who launched a run, in order of preference; the CLI sets shrinkage/user.
-USER_TAGS = ("shrinkage/user", "dagster/user", "user")
-LAUNCHER_TAGS = (("dagster/sensor_name", "sensor"), ("dagster/schedule_name", "schedule"),
-                 ("dagster/backfill", "backfill"))
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 _QUALIFIED_CLASS = re.compile(r"^(?:[A-Za-z_][\w]*\.)+(?=[A-Za-z_]\w*: )")
 
@@ -96,17 +99,6 @@ def lineage_records(instance: dg.DagsterInstance, run_id: str) -> list[LineageRe
     if run.status in {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED} and not stats:
         records.append(_run_level_record(instance, run, partition, user))
     return records
-
-
-def launcher_of(run: dg.DagsterRun) -> str:
-    """Who or what started the run: a user tag, else the sensor / schedule / backfill, else 'manual'."""
-    for tag in USER_TAGS:
-        if run.tags.get(tag):
-            return run.tags[tag]
-    for tag, kind in LAUNCHER_TAGS:
-        if run.tags.get(tag):
-            return f"{kind}:{run.tags[tag]}"
-    return "manual"
 
 
 def run_start(instance: dg.DagsterInstance, run: dg.DagsterRun) -> float | None:

@@ -15,18 +15,16 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.metadata import LAUNCHED_BY_TAG, REPORT_PATHS, SUMMARY, USER_TAG
 from pipelines.definitions import STORE_JOB_NAME, build_definitions
 from pipelines.inbox import inbox_files, not_a_report
 from pipelines.lineage import record_run_lineage, root_cause
-from pipelines.partitions import partition_key_for, source_files
 from resources import DatabaseResource, InboxResource, SettingsResource
-from shrinkage.db.engine import session_scope
-from shrinkage.db.load import find_stored
-from shrinkage.ingest import content_hash
+from resources.inbox import partition_key_for, source_files
+from shrinkage.app.ingest import content_hash, prior_outcome
+from shrinkage.config import get_settings
 
 log = logging.getLogger(__name__)
-
-DEFAULT_DAGSTER_HOME = Path(".dagster_home")
 # In-process runs log to Dagster's console logger; the CLI shows a progress bar instead.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Written into a new DAGSTER_HOME: local storage, no telemetry banner.
@@ -61,10 +59,10 @@ class MainJobSummary:
 
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The persistent instance; DAGSTER_HOME defaults to a project-local folder."""
+    """The persistent instance; DAGSTER_HOME defaults to ``.dagster_home`` in the project home."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
-        home = str(DEFAULT_DAGSTER_HOME.resolve())
+        home = str(get_settings().dagster_home)
         os.environ["DAGSTER_HOME"] = home
     Path(home).mkdir(parents=True, exist_ok=True)
     config = Path(home) / "dagster.yaml"
@@ -88,7 +86,7 @@ def run_main_job(inbox: Path, database: DatabaseResource, *, user: str,
     defs = build_definitions(resources={"database": database, "inbox": inbox_resource,
                                         "settings": SettingsResource()})
     engine = database.engine()
-    tags = {"shrinkage/user": user, "shrinkage/launched_by": "shrinkage run"}
+    tags = {USER_TAG: user, LAUNCHED_BY_TAG: "shrinkage run"}
     summary = MainJobSummary()
 
     ingest_job = defs.resolve_job_def("ingest_file_job")
@@ -99,10 +97,9 @@ def run_main_job(inbox: Path, database: DatabaseResource, *, user: str,
             continue
         digest = content_hash(path)
         key = partition_key_for(path, digest)
-        with session_scope(engine) as session:
-            stored = find_stored(session, digest)
-        if stored is not None and stored.processed:
-            file_run = FileRun(path, key, "unchanged", f"already loaded as source #{stored.id}")
+        known = prior_outcome(engine, path, digest)
+        if known is not None:  # no run for content already loaded
+            file_run = FileRun(path, key, "unchanged", known.message)
         else:
             if not instance.has_dynamic_partition(source_files.name, key):
                 instance.add_dynamic_partitions(source_files.name, [key])
@@ -127,8 +124,8 @@ def run_main_job(inbox: Path, database: DatabaseResource, *, user: str,
         for event in result.get_asset_materialization_events():
             materialization = event.step_materialization_data.materialization
             for name, value in materialization.metadata.items():
-                if name.startswith("shrinkage/summary/"):
-                    summary.figures[name.removeprefix("shrinkage/summary/")] = int(value.value)
-                if name == "shrinkage/report_paths":
+                if name.startswith(SUMMARY):
+                    summary.figures[name.removeprefix(SUMMARY)] = int(value.value)
+                if name == REPORT_PATHS:
                     summary.report_paths.extend(str(value.value).split("\n"))
     return summary

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.metadata import TRIGGER_TAG
 from assets.store import STORE_ASSETS
 from pipelines.jobs import ingest_file_job
 from shrinkage.config import get_settings
@@ -36,4 +37,4 @@ nightly_refresh = dg.ScheduleDefinition(
 def refresh_after_ingest(context: dg.RunStatusSensorContext):
     # One refresh per ingested run; files arriving together queue behind each other.
     return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}",
-                         tags={"shrinkage/trigger": context.dagster_run.run_id})
+                         tags={TRIGGER_TAG: context.dagster_run.run_id})

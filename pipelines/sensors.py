@@ -4,14 +4,13 @@ import time
 
 import dagster as dg
 
+from assets.metadata import SOURCE_FILE_TAG
 from pipelines.inbox import poll_inbox, read_cursor
 from pipelines.jobs import ingest_file_job
 from pipelines.lineage import record_run_lineage
-from pipelines.partitions import hash_prefix_of, source_files
 from resources import DatabaseResource, InboxResource
+from resources.inbox import hash_prefix_of, source_files
 from shrinkage.config import CONFIG
-
-SOURCE_FILE_TAG = "shrinkage/source_file"
 
 
 @dg.sensor(

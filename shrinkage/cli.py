@@ -148,7 +148,7 @@ def ingest(paths: tuple[Path, ...]) -> None:
     Exit code 0 when every file was read (validation errors are recorded, not fatal),
     1 when a file could not be read or was rejected by a blocking check.
     """
-    from shrinkage.ingest import collect_files, ingest_paths
+    from shrinkage.app.ingest import collect_files, ingest_paths
 
     files = collect_files(paths)
     missing = [p for p in files if not p.exists()]

@@ -4,10 +4,19 @@ Database: ``SHRINKAGE_DATABASE_URL`` (any SQLAlchemy URL), else the seed's ``DB_
 ``DB_PORT`` / ``DB_NAME`` / ``DB_USER`` / ``DB_PASSWORD`` build a PostgreSQL URL, else the
 embedded SQLite default. Secret values are held as ``SecretStr`` and every URL that leaves
 this module for a log or a message goes through :func:`mask_url`.
+
+Where files live: every default folder (``data/``, ``inbox/``, ``reports/``, ``backups/``,
+``.dagster_home/``, the keyword file) sits under one project home, never the current
+directory: ``SHRINKAGE_HOME`` when set; else the source checkout the package runs from (the
+folder holding this project's ``pyproject.toml``, as with ``make install``'s editable
+install and the Docker image); else, for a package installed from a wheel,
+``$XDG_DATA_HOME/shrinkage`` (``~/.local/share/shrinkage``). Paths given explicitly
+(``SHRINKAGE_INBOX=...``, ``--out``) are taken as given.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +26,22 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
-DEFAULT_SQLITE_URL = "sqlite:///data/shrinkage.db"
+HOME_ENV = "SHRINKAGE_HOME"
+# The embedded database, relative to the project home.
+DEFAULT_SQLITE_FILE = Path("data") / "shrinkage.db"
+
+
+def project_home() -> Path:
+    """The folder every default path resolves from (see the module doc)."""
+    explicit = os.environ.get(HOME_ENV)
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    checkout = Path(__file__).resolve().parent.parent
+    pyproject = checkout / "pyproject.toml"
+    if pyproject.is_file() and 'name = "shrinkage"' in pyproject.read_text(encoding="utf-8"):
+        return checkout
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "shrinkage"
 
 
 class Settings(BaseSettings):
@@ -44,9 +68,38 @@ class Settings(BaseSettings):
     pool_pre_ping: bool = Field(default=True, validation_alias=AliasChoices("POOL_PRE_PING"))
     connect_timeout: int = Field(default=5, ge=1, validation_alias=AliasChoices("SHRINKAGE_CONNECT_TIMEOUT"))
 
-    inbox_dir: Path = Field(default=Path("inbox"), validation_alias=AliasChoices("SHRINKAGE_INBOX"))
-    reports_dir: Path = Field(default=Path("reports"), validation_alias=AliasChoices("SHRINKAGE_REPORTS"))
+    inbox: Path | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_INBOX"))
+    reports: Path | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_REPORTS"))
     timezone: str = Field(default="Europe/Moscow", validation_alias=AliasChoices("SHRINKAGE_TIMEZONE"))
+
+    @property
+    def home(self) -> Path:
+        return project_home()
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.inbox if self.inbox is not None else self.home / "inbox"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.reports if self.reports is not None else self.home / "reports"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.home / CONFIG.operations.backup_dir
+
+    @property
+    def keywords_file(self) -> Path:
+        return self.home / CONFIG.reports.keywords_file
+
+    @property
+    def dagster_home(self) -> Path:
+        """Dagster's own instance folder when DAGSTER_HOME is not set."""
+        return self.home / ".dagster_home"
+
+    @property
+    def sqlite_url(self) -> str:
+        return f"sqlite:///{self.home / DEFAULT_SQLITE_FILE}"
 
     def url(self) -> URL:
         """The database URL this configuration selects (secret included: never log it raw)."""
@@ -58,7 +111,7 @@ class Settings(BaseSettings):
                 "postgresql+psycopg2", username=self.db_user, password=password,
                 host=self.db_host, port=self.db_port, database=self.db_name,
             )
-        return make_url(DEFAULT_SQLITE_URL)
+        return make_url(self.sqlite_url)
 
     def _password(self) -> str | None:
         if self.db_password_file is not None:
@@ -246,6 +299,7 @@ class TimeSeriesPolicies:
 class OperationsSettings:
     """Knobs of `shrinkage db backup / archive / cleanup / copy / stats`."""
 
+    # Relative to the project home (shrinkage.config.project_home).
     backup_dir: Path = Path("backups")
     # Rows per chunk when `db copy` streams a table from one database to another.
     copy_chunk_rows: int = 20_000
@@ -276,7 +330,8 @@ class ReportSettings:
     review_page_size: int = 20
     # Imported surplus percentages above this are refused as implausible (percent points).
     max_surplus_percentage: float = 30.0
-    # Where an imported product-type keyword table is kept (no table in the schema holds it).
+    # Where an imported product-type keyword table is kept (no table in the schema holds it),
+    # relative to the project home.
     keywords_file: Path = Path("data/product_type_keywords.json")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from resources import DatabaseResource, InboxResource, SettingsResource
 from shrinkage.demo import simulate_store, write_statements
-from shrinkage.ingest import REPORT_SUFFIXES
+from shrinkage.sources import REPORT_SUFFIXES
 
 # The first document row of a demo statement and its first batch row (see shrinkage.demo.writer).
 OUTGOING_COLUMN = 8  # H: «Расход»

@@ -10,11 +10,37 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from shrinkage.sources.batch_statement import looks_like_batch_statement, parse_batch_statement
+from shrinkage.sources.common import HEADER_SCAN_ROWS
 from shrinkage.sources.model import ParsedReport, ReportError
 from shrinkage.sources.turnover_statement import looks_like_turnover_statement, parse_turnover_statement
 from shrinkage.sources.workbook import read_sheets
 
 log = logging.getLogger(__name__)
+
+# Files a folder scan takes for 1C exports (their content decides what they really are).
+REPORT_SUFFIXES = frozenset({".xls", ".xlsx", ".csv"})
+BATCH_STATEMENT, TURNOVER_STATEMENT = "batch_statement", "turnover_statement"
+
+
+def _kind_of(rows: list[list[object]]) -> str | None:
+    if looks_like_batch_statement(rows):
+        return BATCH_STATEMENT
+    if looks_like_turnover_statement(rows):
+        return TURNOVER_STATEMENT
+    return None
+
+
+def report_kind(path: Path | str) -> str | None:
+    """Which 1C report a file holds ("batch_statement" / "turnover_statement"), or None when no
+    sheet has a report's captions. Reads only the head of each sheet, so a sensor can ask it of
+    every new file; raises ReportError for files that are not readable at all."""
+    path = Path(path)
+    with closing(read_sheets(path, max_rows=HEADER_SCAN_ROWS)) as sheets:
+        for sheet in sheets:
+            kind = _kind_of(sheet.rows)
+            if kind is not None:
+                return kind
+    return None
 
 
 def read_report(path: Path | str) -> ParsedReport:
@@ -29,12 +55,11 @@ def read_report(path: Path | str) -> ParsedReport:
     started = time.perf_counter()
     with cyclic_gc_paused(), closing(read_sheets(path)) as sheets:
         for sheet in sheets:
-            if looks_like_batch_statement(sheet.rows):
-                report = parse_batch_statement(path, sheet.rows)
-            elif looks_like_turnover_statement(sheet.rows):
-                report = parse_turnover_statement(path, sheet.rows)
-            else:
+            kind = _kind_of(sheet.rows)
+            if kind is None:
                 continue
+            parse = parse_batch_statement if kind == BATCH_STATEMENT else parse_turnover_statement
+            report = parse(path, sheet.rows)
             log.info("%s: %s, sheet %r, %d rows, %d products, %d documents, %d batches, %d issues in %.2fs",
                      path.name, report.kind, sheet.name, report.rows_read, len(report.products),
                      len(report.documents), len(report.batches), len(report.issues),

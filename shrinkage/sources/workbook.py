@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from itertools import islice
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Literal
@@ -45,9 +46,10 @@ def detect_container(head: bytes) -> Container:
     return "text"
 
 
-def read_sheets(path: Path) -> Iterator[Sheet]:
+def read_sheets(path: Path, max_rows: int | None = None) -> Iterator[Sheet]:
     """The visible worksheets of a file, in workbook order, as grids (row 1 is index 0).
 
+    ``max_rows``: only the first rows of each sheet (enough to recognise a report).
     Raises ReportError for empty, truncated, corrupt, encrypted and binary non-workbook files.
     """
     try:
@@ -60,12 +62,13 @@ def read_sheets(path: Path) -> Iterator[Sheet]:
     container = detect_container(data[:8])
     if container == "ole2":
         _check_ole2(path, data)
-        yield from _workbook_sheets(path)
+        yield from _workbook_sheets(path, max_rows)
     elif container == "zip":
         _check_zip(path, data)
-        yield from _workbook_sheets(path)
+        yield from _workbook_sheets(path, max_rows)
     else:
-        yield Sheet(name=path.name, rows=read_csv_grid(path, data))
+        rows = read_csv_grid(path, data)
+        yield Sheet(name=path.name, rows=rows if max_rows is None else rows[:max_rows])
 
 
 def _check_ole2(path: Path, data: bytes) -> None:
@@ -91,7 +94,7 @@ def _check_zip(path: Path, data: bytes) -> None:
     # Damaged parts inside a complete archive surface when calamine inflates them.
 
 
-def _workbook_sheets(path: Path) -> Iterator[Sheet]:
+def _workbook_sheets(path: Path, max_rows: int | None = None) -> Iterator[Sheet]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except CalamineError as exc:
@@ -101,7 +104,9 @@ def _workbook_sheets(path: Path) -> Iterator[Sheet]:
             if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
                 continue
             try:
-                rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                sheet = workbook.get_sheet_by_name(meta.name)
+                rows = (sheet.to_python(skip_empty_area=False) if max_rows is None
+                        else list(islice(sheet.iter_rows(), max_rows)))
             except CalamineError as exc:
                 raise _calamine_error(path, exc) from exc
             yield Sheet(name=meta.name, rows=rows)

@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 
 from pipelines.inbox import read_cursor
-from pipelines.partitions import find_source_file, hash_prefix_of, partition_key_for, source_files
+from resources.inbox import find_source_file, hash_prefix_of, partition_key_for, source_files
 from pipelines.sensors import inbox_sensor
 from pipelines.definitions import build_definitions
 from resources import DatabaseResource, InboxResource
-from shrinkage.ingest import content_hash
+from shrinkage.app.ingest import content_hash
 from tests.dagster_helpers import demo_statements, set_age
 
 LONG_AGO = 3600.0

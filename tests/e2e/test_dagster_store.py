@@ -15,7 +15,7 @@ from resources.database import dispose_engines
 from shrinkage.config import get_settings
 from shrinkage.db import migrate
 from shrinkage.db.engine import make_engine
-from shrinkage.ingest import ingest_paths
+from shrinkage.app.ingest import ingest_paths
 from tests.dagster_helpers import demo_statements, resources_for
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}

@@ -20,8 +20,8 @@ from playwright.sync_api import expect, sync_playwright
 
 import dagster as dg
 
-from pipelines.partitions import partition_key_for, source_files
-from shrinkage.ingest import content_hash
+from resources.inbox import partition_key_for, source_files
+from shrinkage.app.ingest import content_hash
 from tests.dagster_helpers import demo_statements, set_age
 from tests.ui_helpers import ARTIFACTS, chromium_page, dagster_dev, wait_for_new_run, wait_for_run
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from shrinkage.db import models as m
 from shrinkage.demo import simulate_store, write_statements
-from shrinkage.ingest import collect_files, ingest_file, ingest_paths
+from shrinkage.app.ingest import collect_files, ingest_file, ingest_paths
 from shrinkage.sources import read_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
@@ -113,7 +113,7 @@ def test_corrupt_file_among_good_ones(engine, statements, tmp_path):
         shutil.copy(path, inbox / path.name)
     shutil.copy(FIXTURES / "corrupt.xlsx", inbox / "broken.xlsx")
     outcomes = {o.path.name: o for o in ingest_paths(engine, collect_files([inbox]))}
-    assert outcomes["broken.xlsx"].status == "failed"
+    assert outcomes["broken.xlsx"].status == "unreadable"
     assert "broken.xlsx" in outcomes["broken.xlsx"].message
     assert all(o.status == "loaded" for name, o in outcomes.items() if name != "broken.xlsx")
     with engine.connect() as conn:
@@ -142,7 +142,7 @@ def test_xls_and_xlsx_give_identical_content(db_url, db_kind, request, tmp_path)
 
 
 def test_a_failure_mid_load_leaves_nothing(engine, statements, monkeypatch):
-    import shrinkage.db.load as load
+    import shrinkage.db.sources as load
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -24,7 +24,7 @@ from shrinkage.db.modeling_store import (
 )
 from shrinkage.demo import simulate_store
 from shrinkage.demo.writer import statement_file_name, write_statement_xlsx
-from shrinkage.ingest import ingest_paths
+from shrinkage.app.ingest import ingest_paths
 from shrinkage.modeling.forecast import forecast_loss
 from shrinkage.modeling.results import fit_from_details
 
