@@ -12,16 +12,11 @@ import dagster as dg
 
 from assets.metadata import CODE_VERSION, INPUT_RECORDS, REPORT_PATHS, ROW_COUNT, SUMMARY, launcher_of
 from resources import DatabaseResource, SettingsResource
-from shrinkage.db.analytics_views import refresh_analytics
-from shrinkage.db.modeling_store import (
-    FitRun,
-    active_coefficients,
-    fit_and_register,
-    load_observations,
-    write_analytics,
-    write_forecasts,
-    write_surplus,
-)
+from shrinkage.app.analytics import write_analytics
+from shrinkage.app.fit import FitRun, fit_and_register, load_observations
+from shrinkage.app.forecasts import write_forecasts
+from shrinkage.app.registry import coefficients_in_force
+from shrinkage.app.surplus import write_surplus
 from shrinkage.modeling.observations import Observations
 from shrinkage.reports import curves_png, markdown_table, write_reports
 
@@ -63,7 +58,7 @@ def coefficients(context: dg.AssetExecutionContext, database: DatabaseResource,
     s = run.summary
     context.log.info("fit run %s: %d products, methods %s, families %s", s.version, s.products_fitted,
                      s.methods, s.families)
-    active = active_coefficients(engine)
+    active = coefficients_in_force(engine)
     metadata = {
         ROW_COUNT: s.coefficient_rows, INPUT_RECORDS: len(shrinkage_observations.names),
         "registry version": s.version or "-", "products fitted": s.products_fitted,
@@ -129,13 +124,11 @@ def surplus_recommendations(context: dg.AssetExecutionContext, database: Databas
 )
 def analytics(context: dg.AssetExecutionContext, database: DatabaseResource,
               coefficients: FitRun) -> dg.MaterializeResult:
-    engine = database.engine()
-    summary = write_analytics(engine, coefficients)
-    refreshed = refresh_analytics(engine)
+    summary = write_analytics(database.engine(), coefficients, refresh=True)
     context.log.info("%d analytics rows, patterns %s", summary.analytics_rows, summary.patterns)
     return dg.MaterializeResult(metadata={
         ROW_COUNT: summary.analytics_rows, INPUT_RECORDS: len(coefficients.fits),
-        "patterns": summary.patterns, "analytical relations refreshed": refreshed or "none",
+        "patterns": summary.patterns, "analytical relations refreshed": summary.refreshed or "none",
         f"{SUMMARY}anomalies": int(summary.patterns.get("anomaly", 0)),
     })
 

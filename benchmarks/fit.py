@@ -32,13 +32,10 @@ import pandas as pd
 
 from shrinkage.db import migrate
 from shrinkage.db.engine import make_engine
-from shrinkage.db.modeling_store import (
-    fit_and_register,
-    load_observations,
-    write_analytics,
-    write_forecasts,
-    write_surplus,
-)
+from shrinkage.app.analytics import write_analytics
+from shrinkage.app.fit import fit_and_register, load_observations
+from shrinkage.app.forecasts import write_forecasts
+from shrinkage.app.surplus import write_surplus
 from shrinkage.db.services import normalize_name
 from shrinkage.demo import simulate_store
 from shrinkage.demo.writer import statement_file_name, write_statement_xlsx

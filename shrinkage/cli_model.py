@@ -91,7 +91,7 @@ def register(main: click.Group) -> None:
     def fit(jobs: int) -> None:
         """Fit shrinkage curves from the database and write coefficients, registry versions,
         forecasts, surplus recommendations, analytics and patterns."""
-        from shrinkage.db.modeling_store import FitRunSummary, run_fit
+        from shrinkage.app.fit import FitRunSummary, run_fit
 
         engine = _engine()
         with tqdm(total=len(FitRunSummary.STEPS), unit="step", desc="fit", disable=None) as bar:
@@ -109,7 +109,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def model_list() -> None:
         """Every registry version with its key metrics (* marks the active one)."""
-        from shrinkage.db.modeling_store import list_registry
+        from shrinkage.app.registry import list_registry
 
         frame = list_registry(_engine())
         if frame.empty:
@@ -133,7 +133,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def model_compare(version_a: str, version_b: str, model_name: str | None) -> None:
         """Metrics of registry versions VERSION_A and VERSION_B side by side."""
-        from shrinkage.db.modeling_store import compare_versions
+        from shrinkage.app.registry import compare_versions
 
         frame = compare_versions(_engine(), version_a, version_b, model_name)
         click.echo(f"{'model':<14} {'metric':<18} {version_a:>12} {version_b:>12}")
@@ -147,7 +147,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def model_rollback(model_name: str, to_version: str | None) -> None:
         """Make an earlier version of MODEL_NAME the active one (forecasts then use it)."""
-        from shrinkage.db.modeling_store import rollback_model
+        from shrinkage.app.registry import rollback_model
 
         before, after = rollback_model(_engine(), model_name, to_version)
         click.echo(f"{model_name}: active version {before or '-'} -> {after}; run "
@@ -162,7 +162,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def surplus_list(include_decided: bool) -> None:
         """Surplus recommendations awaiting a decision."""
-        from shrinkage.db.modeling_store import list_recommendations
+        from shrinkage.app.surplus import list_recommendations
 
         frame = list_recommendations(_engine(), include_decided)
         if frame.empty:
@@ -183,7 +183,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def surplus_accept(recommendation_id: int, specification: bool) -> None:
         """Accept a recommendation: a surplus pattern validated at every new count."""
-        from shrinkage.db.modeling_store import accept_recommendation
+        from shrinkage.app.surplus import accept_recommendation
 
         pattern_id = accept_recommendation(_engine(), recommendation_id,
                                            create_specification=specification,
@@ -196,7 +196,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def surplus_reject(recommendation_id: int) -> None:
         """Reject a recommendation (the decision is kept)."""
-        from shrinkage.db.modeling_store import reject_recommendation
+        from shrinkage.app.surplus import reject_recommendation
 
         reject_recommendation(_engine(), recommendation_id)
         click.echo(f"rejected #{recommendation_id}")
@@ -208,7 +208,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def surplus_confirm(validation_id: int, rejected: bool, feedback: str | None) -> None:
         """Give a verdict on a pattern validation the auto-confirm threshold left to a user."""
-        from shrinkage.db.modeling_store import confirm_validation
+        from shrinkage.app.surplus import confirm_validation
 
         confirm_validation(_engine(), validation_id, confirmed=not rejected, feedback=feedback)
         click.echo(f"validation #{validation_id} {'rejected' if rejected else 'confirmed'}")
@@ -225,7 +225,7 @@ def register(main: click.Group) -> None:
     @_guarded
     def export_coefficients_cmd(out: Path) -> None:
         """One row per product: the coefficients in force, R², S at 7/14/30 days (fractions)."""
-        from shrinkage.db.modeling_store import export_coefficients
+        from shrinkage.app.registry import export_coefficients
 
         frame = export_coefficients(_engine())
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,8 @@
 ``Crud`` works inside one session (one transaction); ``DatabaseService`` offers the same
 operations each in a transaction of its own, and ``DatabaseService.transaction()`` groups
 several calls so that a failure rolls back all of them. Entities that need more than CRUD
-(nomenclature by normalised name, the registry's single active version) get small
-specialised functions at the bottom, not copies of the mechanism.
+(nomenclature by normalised name) get small specialised functions at the bottom, not
+copies of the mechanism; the registry's single active version lives in ``db.registry``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from shrinkage.db.engine import session_scope
-from shrinkage.db.models import Base, MLModelRegistry, Nomenclature
+from shrinkage.db.models import Base, Nomenclature
 
 M = TypeVar("M", bound=Base)
 
@@ -253,22 +253,3 @@ def get_or_create_nomenclature(crud: Crud, name: str, **values: Any) -> Nomencla
     if found is not None:
         return found
     return crud.create(Nomenclature, name=_WHITESPACE.sub(" ", name).strip(), normalized_name=key, **values)
-
-
-def activate_registry_version(crud: Crud, model_name: str, version: str) -> MLModelRegistry:
-    """Make one version the active one (at most one active per model, enforced by an index too)."""
-    target = crud.session.scalars(
-        select(MLModelRegistry).where(MLModelRegistry.model_name == model_name,
-                                      MLModelRegistry.version == version)
-    ).first()
-    if target is None:
-        raise NotFound(f"model '{model_name}' has no version '{version}' in the registry")
-    crud.session.execute(
-        update(MLModelRegistry).where(MLModelRegistry.model_name == model_name,
-                                      MLModelRegistry.is_active.is_(True))
-        .values(is_active=False).execution_options(synchronize_session=False)
-    )
-    crud.session.flush()
-    target.is_active = True
-    crud.session.flush()
-    return target

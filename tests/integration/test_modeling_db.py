@@ -11,17 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from shrinkage.db import models as m
-from shrinkage.db.modeling_store import (
-    accept_recommendation,
-    active_coefficients,
-    confirm_validation,
-    export_coefficients,
-    load_observations,
-    reject_recommendation,
-    rollback_model,
-    run_fit,
-    write_forecasts,
-)
+from shrinkage.app.fit import load_observations, run_fit
+from shrinkage.app.forecasts import write_forecasts
+from shrinkage.app.registry import coefficients_in_force as active_coefficients
+from shrinkage.app.registry import export_coefficients, rollback_model
+from shrinkage.app.surplus import accept_recommendation, confirm_validation, reject_recommendation
 from shrinkage.demo import simulate_store
 from shrinkage.demo.writer import statement_file_name, write_statement_xlsx
 from shrinkage.app.ingest import ingest_paths

@@ -16,7 +16,8 @@ from sqlalchemy.orm import RelationshipProperty
 from shrinkage.db import migrate
 from shrinkage.db import models as m
 from shrinkage.db.engine import make_engine
-from shrinkage.db.services import DatabaseService, activate_registry_version
+from shrinkage.db.registry import activate_registry_version
+from shrinkage.db.services import DatabaseService
 from tests.schema_contract import SEED_HEADINGS, SEED_TABLES
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "database-plan.md"
