@@ -30,16 +30,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shrinkage.db import migrate
-from shrinkage.db.engine import make_engine
 from shrinkage.app.analytics import write_analytics
 from shrinkage.app.fit import fit_and_register, load_observations
 from shrinkage.app.forecasts import write_forecasts
+from shrinkage.app.ingest import ingest_paths
 from shrinkage.app.surplus import write_surplus
+from shrinkage.db import migrate
+from shrinkage.db.engine import make_engine
 from shrinkage.db.services import normalize_name
 from shrinkage.demo import simulate_store
 from shrinkage.demo.writer import statement_file_name, write_statement_xlsx
-from shrinkage.app.ingest import ingest_paths
 from shrinkage.modeling.baseline import fit_naive_baseline
 from shrinkage.modeling.curves import make_family
 from shrinkage.modeling.exposure import build_exposure

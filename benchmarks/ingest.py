@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure_ours(path: Path, url: str) -> dict:
+    from shrinkage.app.ingest import ingest_file
     from shrinkage.db import migrate
     from shrinkage.db.engine import make_engine
-    from shrinkage.app.ingest import ingest_file
 
     engine = make_engine(url)
     migrate.upgrade(engine)

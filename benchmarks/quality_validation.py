@@ -9,9 +9,9 @@ from __future__ import annotations
 import statistics
 import time
 
+from shrinkage.config import CONFIG
 from shrinkage.quality import validate_report
 from shrinkage.quality.frames import build_check_frames
-from shrinkage.config import CONFIG
 from tests.quality_helpers import big_report
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from shrinkage.cli.common import EXIT_FILE_FAILED, CliError, progress_bar, state
+
 
 def register(main: click.Group) -> None:
     main.add_command(run)
@@ -18,24 +20,21 @@ def register(main: click.Group) -> None:
 
 
 def _execute(inbox: Path) -> None:
-    from tqdm import tqdm
-
     from pipelines.main_job import run_main_job
     from resources import DatabaseResource
-    from shrinkage.cli import connected_engine, current_user
     from shrinkage.config import mask_url
 
-    engine = connected_engine()  # one clear message and exit 2 if the database is unreachable
+    current = state()
+    engine = current.engine()  # one clear message and exit 2 if the database is unreachable
     database = DatabaseResource(url=engine.url.render_as_string(hide_password=False))
-    engine.dispose()
     report_count = sum(1 for p in inbox.rglob("*") if p.is_file()) if inbox.is_dir() else 0
     started = time.perf_counter()
     click.echo(f"main job: inbox {inbox} -> {mask_url(database.engine().url)}")
-    with tqdm(total=report_count, unit="file", desc="files", disable=None) as bar:
-        summary = run_main_job(inbox, database, user=current_user(), on_file=lambda _f: bar.update())
+    with progress_bar(report_count, "files", "file") as bar:
+        summary = run_main_job(inbox, database, user=current.user, on_file=lambda _f: bar.update())
     echo_summary(summary, time.perf_counter() - started)
     if not summary.ok:
-        raise SystemExit(1)
+        raise CliError("the main job completed with failures (see above)", EXIT_FILE_FAILED)
 
 
 def echo_summary(summary, seconds: float) -> None:
@@ -53,19 +52,16 @@ def echo_summary(summary, seconds: float) -> None:
         click.echo(f"report: {path}")
     if not summary.store_ok:
         click.echo(f"store refresh failed: {summary.store_error}", err=True)
-    state = "completed" if summary.ok else "completed with failures"
-    click.echo(f"main job {state} in {seconds:.1f} s")
+    outcome = "completed" if summary.ok else "completed with failures"
+    click.echo(f"main job {outcome} in {seconds:.1f} s")
 
 
 @click.command("run")
 @click.option("--inbox", type=click.Path(path_type=Path), default=None,
-              help="Folder of report files (default: SHRINKAGE_INBOX or ./inbox).")
+              help="Folder of report files (default: SHRINKAGE_INBOX, else inbox/ in the project home).")
 def run(inbox: Path | None) -> None:
     """The main job: ingest every new report in the inbox, then refresh models, forecasts and reports."""
-    from shrinkage.cli import friendly_errors
-    from shrinkage.config import get_settings
-
-    friendly_errors(_execute)(inbox or get_settings().inbox_dir)
+    _execute(inbox or state().settings.inbox_dir)
 
 
 @click.command("demo")
@@ -75,16 +71,15 @@ def run(inbox: Path | None) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 def demo(inbox: Path | None, weeks: int, products: int, seed: int) -> None:
     """Write demo statements of a simulated store into the inbox and run the main job on them."""
-    from shrinkage.cli import friendly_errors
-    from shrinkage.config import get_settings
     from shrinkage.demo import main_demo_data
 
-    inbox = inbox or get_settings().inbox_dir
+    settings = state().settings
+    inbox = inbox or settings.inbox_dir
     written = main_demo_data(inbox, weeks=weeks, products=products, seed=seed)
     for path in written:  # the ground truth is for checking results, not an inbox report
         if path.suffix == ".json":
-            truth = Path("data") / "demo_ground_truth.json"
+            truth = settings.home / "data" / "demo_ground_truth.json"
             truth.parent.mkdir(parents=True, exist_ok=True)
             path.replace(truth)
             click.echo(f"demo ground truth: {truth}")
-    friendly_errors(_execute)(inbox)
+    _execute(inbox)

@@ -3,7 +3,7 @@
 People keep these in Excel or CSV, with Russian or English headers. This module reads such
 a file and validates every row with pure functions; it never writes. A file is all or
 nothing: :class:`ReferenceImportError` lists every problem with its file, row and column
-and what to write instead, and nothing is stored (``shrinkage.db.reference_store`` writes).
+and what to write instead, and nothing is stored (``shrinkage.app.reference`` writes).
 """
 
 from __future__ import annotations

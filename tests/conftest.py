@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from shrinkage.config import HOME_ENV
 from shrinkage.db import migrate
 from shrinkage.db.engine import make_engine
 from shrinkage.db.services import DatabaseService
@@ -15,6 +17,20 @@ from tests.pg_server import PgServer, start_pg_server
 
 DATABASE_KINDS = ["sqlite", "postgresql"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def project_home(tmp_path_factory) -> Path:
+    """Default folders (data/, inbox/, reports/, backups/, the keyword file) of a throwaway home,
+    so no test writes into the checkout; processes the tests start inherit it."""
+    home = tmp_path_factory.mktemp("home")
+    previous = os.environ.get(HOME_ENV)
+    os.environ[HOME_ENV] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop(HOME_ENV, None)
+    else:
+        os.environ[HOME_ENV] = previous
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -81,12 +81,12 @@ def parse_moment(text: str) -> datetime:
     return datetime.strptime(text, "%d.%m.%Y %H:%M:%S")
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_simulation() -> StoreSimulation:
     """The CLI default: 12 weeks x 30 products, seed 0."""
     return simulate_store()
 
 
-@lru_cache(maxsize=None)
+@cache
 def small_simulation(seed: int = 1) -> StoreSimulation:
     return simulate_store(weeks=3, products=14, seed=seed, errors=1)

@@ -8,8 +8,8 @@ cell empty (1C's way of writing 0), a str is written as text (for "1 234,5"-styl
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from openpyxl import Workbook
 
@@ -227,7 +227,7 @@ def text_numbers_grid() -> list[list[object]]:
     Rows 14 (blank) and 17 (blank) must be skipped; row 16 is hidden in the xlsx but is data.
     """
     data = [
-        (MACKEREL, f"1{NBSP}234,567", f"2{NNBSP}000,000", f"1 500,25", f"1{NBSP}734,317"),
+        (MACKEREL, f"1{NBSP}234,567", f"2{NNBSP}000,000", "1 500,25", f"1{NBSP}734,317"),
         ("Приходная накладная 000000000000090 от 05.03.2025 9:00:00", f"1{NBSP}234,567", "2 000", None,
          f"3{NBSP}234,567"),
         ("01.03.2025 9:00:00", f"1{NBSP}234,567", None, None, f"1{NBSP}234,567"),

@@ -13,7 +13,7 @@ import pandas as pd
 
 from shrinkage.config import CONFIG
 from shrinkage.reports.data import ReportData
-from shrinkage.reports.formats import YES, NO
+from shrinkage.reports.formats import NO, YES
 from shrinkage.reports.template import ReportTemplate, Section, select_rows
 
 ENCODING = "utf-8-sig"

@@ -37,10 +37,10 @@ from shrinkage.sources.common import (
     reconcile_tree,
     row_is_blank,
     same_text,
-    tree_frames,
     tolerance,
     tolerance_array,
     totals_dict,
+    tree_frames,
 )
 from shrinkage.sources.hierarchy import Role
 from shrinkage.sources.model import (
@@ -175,7 +175,7 @@ class _Document(NamedTuple):
     when_text: str  # the date-time as written, for that report
 
     @classmethod
-    def of(cls, text: str, match: re.Match) -> "_Document":
+    def of(cls, text: str, match: re.Match) -> _Document:
         raw_type, number, d, m, y, hh, mm, ss = match.groups()
         doc_type = normalize_text(raw_type)
         try:
@@ -198,7 +198,7 @@ class _Layout:
         self.data_start = data_start
 
     @classmethod
-    def find(cls, path: Path, rows: list[list[object]]) -> "_Layout":
+    def find(cls, path: Path, rows: list[list[object]]) -> _Layout:
         captions = find_quantity_columns(rows)
         if captions is None:
             raise ReportError(path, "the batch statement has no header row with the captions "

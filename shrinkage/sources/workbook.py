@@ -11,15 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from itertools import islice
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from shrinkage.sources.model import ReportError
-
 
 Container = Literal["ole2", "zip", "text"]
 Grid = list[list[object]]

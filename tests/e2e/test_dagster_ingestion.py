@@ -15,13 +15,13 @@ from sqlalchemy import select
 from assets import INGESTION_ASSETS
 from pipelines.definitions import build_definitions
 from pipelines.lineage import record_run_lineage
-from resources.inbox import partition_key_for, source_files
 from pipelines.sensors import LINEAGE_SENSORS
 from resources import DatabaseResource, database_from_environment
 from resources.database import dispose_engines
+from resources.inbox import partition_key_for, source_files
+from shrinkage.app.ingest import content_hash
 from shrinkage.db.engine import session_scope
 from shrinkage.db.models import DataLineage, SourceData, ValidationError
-from shrinkage.app.ingest import content_hash
 from shrinkage.quality import RULES
 from tests.dagster_helpers import demo_statements, resources_for, table_counts, with_negative_outgoing
 

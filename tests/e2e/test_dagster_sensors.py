@@ -9,11 +9,11 @@ import dagster as dg
 import openpyxl
 import pytest
 
-from pipelines.inbox import read_cursor
-from resources.inbox import find_source_file, hash_prefix_of, partition_key_for, source_files
-from pipelines.sensors import inbox_sensor
 from pipelines.definitions import build_definitions
+from pipelines.inbox import read_cursor
+from pipelines.sensors import inbox_sensor
 from resources import DatabaseResource, InboxResource
+from resources.inbox import find_source_file, hash_prefix_of, partition_key_for, source_files
 from shrinkage.app.ingest import content_hash
 from tests.dagster_helpers import demo_statements, set_age
 

@@ -12,10 +12,10 @@ from pipelines.definitions import build_definitions
 from pipelines.lineage import record_run_lineage
 from pipelines.schedules import STORE_JOB_NAME, nightly_refresh, refresh_after_ingest
 from resources.database import dispose_engines
+from shrinkage.app.ingest import ingest_paths
 from shrinkage.config import get_settings
 from shrinkage.db import migrate
 from shrinkage.db.engine import make_engine
-from shrinkage.app.ingest import ingest_paths
 from tests.dagster_helpers import demo_statements, resources_for
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}

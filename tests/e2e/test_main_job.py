@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
 
 def shrinkage(*args: str, cwd: Path, url: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "SHRINKAGE_", "DAGSTER_"))}
-    env.update(SHRINKAGE_DATABASE_URL=url, DAGSTER_HOME=str(cwd / "dagster_home"))
+    env.update(SHRINKAGE_DATABASE_URL=url, DAGSTER_HOME=str(cwd / "dagster_home"), SHRINKAGE_HOME=str(cwd))
     return subprocess.run([sys.executable, "-m", "shrinkage.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 

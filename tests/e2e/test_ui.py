@@ -11,14 +11,12 @@ run to succeed. Screenshots go to test-artifacts/. A run takes ~15-60 s on 2 bus
 
 from __future__ import annotations
 
-import re
 import time
 
+import dagster as dg
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
-
-import dagster as dg
 
 from resources.inbox import partition_key_for, source_files
 from shrinkage.app.ingest import content_hash

@@ -15,16 +15,17 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from shrinkage.db import migrate, ops
+from shrinkage.db import archive, backup, catalog, migrate, stats
+from shrinkage.db import copy as copying
 from shrinkage.db import models as m
 from shrinkage.db.engine import make_engine
 from tests.db_ops_helpers import HOSTILE_NAMES, LONG_TEXT, expected_analytics, read_analytics, seed_timeseries
 
 
-def fingerprints_of(url) -> dict[str, ops.Fingerprint]:
+def fingerprints_of(url) -> dict[str, copying.Fingerprint]:
     engine = make_engine(url, null_pool=True)
     with engine.connect() as conn:
-        result = ops.fingerprints(conn)
+        result = copying.fingerprints(conn)
     engine.dispose()
     return result
 
@@ -41,11 +42,11 @@ def test_fingerprint_ignores_row_order_and_sees_any_changed_value(engine):
     seed_timeseries(engine, weeks=2)
     table = m.Base.metadata.tables["calculation_data"]
     with engine.connect() as conn:
-        before = ops.table_fingerprint(conn, table)
+        before = copying.table_fingerprint(conn, table)
         rows = conn.execute(sa.select(*table.columns)).all()
-        shuffled = sum(ops.row_digest(r) for r in reversed(rows)) % 2 ** 128
+        shuffled = sum(copying.row_digest(r) for r in reversed(rows)) % 2 ** 128
         conn.execute(sa.update(table).where(table.c.id == rows[3].id).values(incoming=rows[3].incoming + 1e-9))
-        changed = ops.table_fingerprint(conn, table)
+        changed = copying.table_fingerprint(conn, table)
         conn.rollback()
     assert f"{shuffled:032x}" == before.checksum
     assert changed.rows == before.rows and changed.checksum != before.checksum
@@ -54,27 +55,27 @@ def test_fingerprint_ignores_row_order_and_sees_any_changed_value(engine):
 def test_backup_then_restore_into_an_empty_database_reproduces_every_table(engine, db_kind, empty_db_url, tmp_path):
     seed_timeseries(engine, weeks=3, names=HOSTILE_NAMES)
     expected = fingerprints_of(engine.url)
-    path = ops.backup(engine, tmp_path / "backups" / "one.dump")
+    path = backup.backup(engine, tmp_path / "backups" / "one.dump")
     assert path.is_file() and path.stat().st_size > 0
     target = make_engine(empty_db_url, null_pool=True)
-    ops.restore(target, path)
+    backup.restore(target, path)
     assert fingerprints_of(empty_db_url) == expected
     assert migrate.current_revision(target) == migrate.head_revision()
     hostile_data_intact(target)
-    with pytest.raises(ops.OpsError, match="already holds"):
-        ops.restore(target, path)
+    with pytest.raises(catalog.OpsError, match="already holds"):
+        backup.restore(target, path)
     target.dispose()
 
 
 def test_backup_before_upgrade_only_for_non_empty_postgresql(engine, db_kind, monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # the default backup folder is relative
-    assert ops.backup_before_upgrade(engine) is None
+    monkeypatch.setenv("SHRINKAGE_HOME", str(tmp_path))  # the default backup folder is in the project home
+    assert backup.backup_before_upgrade(engine) is None
     seed_timeseries(engine, weeks=1)
-    made = ops.backup_before_upgrade(engine)
+    made = backup.backup_before_upgrade(engine)
     if db_kind == "sqlite":
         assert made is None
     else:
-        assert made is not None and made.is_file() and made.parent.name == "backups"
+        assert made is not None and made.is_file() and made.parent == tmp_path / "backups"
 
 
 @pytest.mark.postgres
@@ -87,7 +88,7 @@ def test_copy_sqlite_to_postgresql_verified_and_refused_when_target_has_data(
     expected = fingerprints_of(source_url)
     target_url = pg_server.create_database()  # empty: copy migrates it
 
-    report = ops.copy_database(source_url, target_url, chunk_rows=7)
+    report = copying.copy_database(source_url, target_url, chunk_rows=7)
     assert report.fingerprints == expected
     assert report.tables["calculation_data"] == len(seeded.calculations)
     target = make_engine(target_url, null_pool=True)
@@ -100,8 +101,8 @@ def test_copy_sqlite_to_postgresql_verified_and_refused_when_target_has_data(
     assert new_id > max(c["nomenclature_id"] for c in seeded.calculations)
 
     before = fingerprints_of(target_url)
-    with pytest.raises(ops.OpsError, match="already holds data"):
-        ops.copy_database(source_url, target_url)
+    with pytest.raises(catalog.OpsError, match="already holds data"):
+        copying.copy_database(source_url, target_url)
     assert fingerprints_of(target_url) == before
     target.dispose()
     source.dispose()
@@ -117,8 +118,8 @@ def test_copy_that_fails_midway_leaves_the_target_untouched(sqlite_head_template
         conn.execute(sa.update(m.Nomenclature.__table__).where(m.Nomenclature.id == 2)
                      .values(name="ИКРА " + "Щ" * 10_000))
     target_url = pg_server.create_database()
-    with pytest.raises(ops.OpsError, match="rolled back and is unchanged") as failure:
-        ops.copy_database(source_url, target_url)
+    with pytest.raises(catalog.OpsError, match="rolled back and is unchanged") as failure:
+        copying.copy_database(source_url, target_url)
     assert "nomenclature" in str(failure.value)
     target = make_engine(target_url, null_pool=True)
     assert sa.inspect(target).get_table_names() == []  # even the migration was rolled back
@@ -131,7 +132,7 @@ def test_archive_moves_old_rows_and_restore_brings_them_back(engine, db_kind):
     before = fingerprints_of(engine.url)
     cut = dt.datetime(2024, 1, 22)
     old = [c for c in seeded.calculations if c["calculation_date"] < cut]
-    moved = ops.archive(engine, cut)
+    moved = archive.archive(engine, cut)
     assert moved["calculation_data"] == len(old) > 0
     assert moved["coefficients"] == len(old) and moved["forecasts"] == len(old)
     with engine.connect() as conn:
@@ -141,8 +142,8 @@ def test_archive_moves_old_rows_and_restore_brings_them_back(engine, db_kind):
             else "SELECT count(*) FROM archive_calculation_data")).scalar_one()
     assert ops_datetime(oldest) >= cut and archived == len(old)
     # products of archived rows are not "unused": cleanup must keep them for the restore
-    assert ops.cleanup(engine, older_than_days=0, dry_run=True)["products no row refers to"] == 0
-    restored = ops.restore_archive(engine)
+    assert archive.cleanup(engine, older_than_days=0, dry_run=True)["products no row refers to"] == 0
+    restored = archive.restore_archive(engine)
     assert restored == moved
     assert fingerprints_of(engine.url) == before
     hostile_data_intact(engine)
@@ -168,17 +169,17 @@ def test_cleanup_reports_with_dry_run_and_deletes_only_obsolete_rows(engine):
             {"error_type": "x", "severity_level": "low", "resolved": True, "resolution_date": dt.datetime.now()},
             {"error_type": "x", "severity_level": "low", "resolved": False, "resolution_date": None}])
     counts_before = fingerprints_of(engine.url)
-    planned = ops.cleanup(engine, dry_run=True)
+    planned = archive.cleanup(engine, dry_run=True)
     assert planned == {"resolved validation errors": 1, "rejected source files replaced by a later version": 1,
                        "products no row refers to": 1}
     assert fingerprints_of(engine.url) == counts_before
-    assert ops.cleanup(engine) == planned
+    assert archive.cleanup(engine) == planned
     with engine.connect() as conn:
         names = set(conn.execute(sa.text("SELECT name FROM nomenclature")).scalars())
         files = set(conn.execute(sa.text("SELECT file_hash FROM source_data")).scalars())
     assert "unused" not in names and "unused but new" in names and len(names) == 5
     assert files >= {"new", "lonely"} and "old" not in files
-    assert ops.cleanup(engine, dry_run=True) == dict.fromkeys(planned, 0)
+    assert archive.cleanup(engine, dry_run=True) == dict.fromkeys(planned, 0)
 
 
 @pytest.mark.postgres
@@ -188,11 +189,11 @@ def test_stats_on_postgresql_lists_sizes_indexes_slow_statements_and_pool(pg_ser
     seed_timeseries(engine, weeks=2)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    result = ops.stats(engine)
+    result = stats.stats(engine)
     by_name = {t.name: t for t in result.tables}
     assert by_name["calculation_data"].rows > 0 and by_name["calculation_data"].total_bytes > 0
     assert result.backend == "postgresql" and result.size_bytes > 0
-    assert any(i.index == "ix_batch_movements_product_time" for i in ops.stats(engine, top=1000).indexes)
+    assert any(i.index == "ix_batch_movements_product_time" for i in stats.stats(engine, top=1000).indexes)
     assert result.slow_queries and all(q.calls >= 1 for q in result.slow_queries)
     assert result.pool["class"] == "QueuePool" and result.pool["configured"]["pool_size"] >= 1
     engine.dispose()
@@ -202,7 +203,7 @@ def test_stats_on_sqlite(engine, db_kind):
     if db_kind != "sqlite":
         pytest.skip("the SQLite flavour")
     seed_timeseries(engine, weeks=1)
-    result = ops.stats(engine)
+    result = stats.stats(engine)
     assert result.backend == "sqlite" and result.size_bytes > 0 and result.slow_queries is None
     assert {t.name for t in result.tables} >= {"calculation_data", "nomenclature"}
 
@@ -211,22 +212,12 @@ def test_stats_on_sqlite(engine, db_kind):
 
 @pytest.fixture
 def ops_cli(monkeypatch):
-    """`db` operations on a click group of our own (cli.py registers them on the real one)."""
-    import click
+    """`db` operations through the real `shrinkage` command, against the URL of each call."""
     from click.testing import CliRunner
 
-    from shrinkage.cli_ops import register
+    from shrinkage.cli import main as root
     from shrinkage.config import get_settings
 
-    @click.group()
-    def root() -> None:
-        pass
-
-    @root.group()
-    def db() -> None:
-        pass
-
-    register(db)
     for name in [k for k in os.environ if k.startswith(("DB_", "PG"))]:
         monkeypatch.delenv(name)
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import ProgrammingError
 
-from shrinkage.db import ops
+from shrinkage.db import catalog, roles
 from shrinkage.db.analytics_views import refresh_analytics
 from shrinkage.db.engine import make_engine
 from tests.db_ops_helpers import HOSTILE_NAMES, seed_timeseries
@@ -29,7 +29,7 @@ def role_urls(pg_server, pg_head_template):
             name, password = f"u_{key}_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
             conn.execute(sa.text(f"CREATE ROLE {name} LOGIN PASSWORD :pw"), {"pw": password})
             users[key] = url.set(username=name, password=password)
-    ops.apply_roles(admin, {key: [u.username] for key, u in users.items()})
+    roles.apply_roles(admin, {key: [u.username] for key, u in users.items()})
     admin.dispose()
     return users
 
@@ -81,12 +81,12 @@ def test_reporting_role_only_reads(role_urls):
 
 def test_roles_are_idempotent_and_refuse_unknown_users(pg_server, pg_head_template):
     engine = make_engine(pg_server.create_database(template=pg_head_template), null_pool=True)
-    ops.apply_roles(engine)
-    ops.apply_roles(engine)
-    with pytest.raises(ops.OpsError, match="does not exist"):
-        ops.apply_roles(engine, {"app": ["nobody_here"]})
-    with pytest.raises(ops.OpsError, match="not a plain role name"):
-        ops.apply_roles(engine, {"app": ['x"; DROP TABLE nomenclature; --']})
+    roles.apply_roles(engine)
+    roles.apply_roles(engine)
+    with pytest.raises(catalog.OpsError, match="does not exist"):
+        roles.apply_roles(engine, {"app": ["nobody_here"]})
+    with pytest.raises(catalog.OpsError, match="not a plain role name"):
+        roles.apply_roles(engine, {"app": ['x"; DROP TABLE nomenclature; --']})
     with engine.connect() as conn:
         owner = conn.execute(sa.text("SELECT tableowner FROM pg_tables WHERE tablename = 'nomenclature'")).scalar_one()
     assert owner == "shrinkage_owner"

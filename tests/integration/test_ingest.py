@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from shrinkage.app.ingest import collect_files, ingest_file, ingest_paths
 from shrinkage.db import models as m
 from shrinkage.demo import simulate_store, write_statements
-from shrinkage.app.ingest import collect_files, ingest_file, ingest_paths
 from shrinkage.sources import read_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
@@ -36,7 +36,7 @@ def snapshot(engine, drop_volatile: bool = False) -> dict[str, list[tuple]]:
             if not columns:
                 continue
             rows = conn.execute(sa.select(*columns)).all()
-            result[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+            result[table.name] = sorted(tuple(map(repr, r)) for r in rows)
     return result
 
 

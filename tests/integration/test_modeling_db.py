@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from shrinkage.db import models as m
 from shrinkage.app.fit import load_observations, run_fit
 from shrinkage.app.forecasts import write_forecasts
+from shrinkage.app.ingest import ingest_paths
 from shrinkage.app.registry import coefficients_in_force as active_coefficients
 from shrinkage.app.registry import export_coefficients, rollback_model
 from shrinkage.app.surplus import accept_recommendation, confirm_validation, reject_recommendation
+from shrinkage.db import models as m
 from shrinkage.demo import simulate_store
 from shrinkage.demo.writer import statement_file_name, write_statement_xlsx
-from shrinkage.app.ingest import ingest_paths
 from shrinkage.modeling.forecast import forecast_loss
 from shrinkage.modeling.results import fit_from_details
 
@@ -231,19 +231,15 @@ def test_surplus_accept_reject_and_pattern_validations(engine, store):
 
 
 def test_export_and_cli_commands(engine, db_url, store, tmp_path, monkeypatch):
-    import click
     from click.testing import CliRunner
 
     from shrinkage import config
-    from shrinkage.cli import main as shrinkage_main
-    from shrinkage.cli_model import register
+    from shrinkage.cli import main as group
 
     _, weekly, _ = store
     ingest(engine, weekly[:4])
     monkeypatch.setenv("SHRINKAGE_DATABASE_URL", db_url.render_as_string(hide_password=False))
     config.get_settings.cache_clear()
-    group = click.Group("shrinkage", commands=dict(shrinkage_main.commands))
-    register(group)
     runner = CliRunner()
     try:
         result = runner.invoke(group, ["fit"])

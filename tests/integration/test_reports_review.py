@@ -8,18 +8,16 @@ import json
 import re
 from datetime import datetime
 
-import click
 import openpyxl
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from shrinkage.cli import ExportGroup
-from shrinkage.cli_reports import register
+from shrinkage.app.reference import product_type_keywords
+from shrinkage.cli import CliState, main
 from shrinkage.db import cache
 from shrinkage.db import models as m
 from shrinkage.db.report_queries import nomenclature
-from shrinkage.db.reference_store import product_type_keywords
 from tests.reports_helpers import build_store
 
 
@@ -30,17 +28,11 @@ def store(service):
 
 @pytest.fixture
 def cli(engine, tmp_path):
-    @click.group()
-    def group() -> None:
-        """A stand-in for `shrinkage`."""
-
-    group.add_command(ExportGroup("export"))
-    register(group)
     runner = CliRunner()
-    obj = {"engine": engine, "keywords_file": tmp_path / "keywords.json"}
 
     def invoke(*args: str):
-        return runner.invoke(group, list(args), obj=obj, catch_exceptions=False)
+        obj = CliState(provided_engine=engine, keywords_file=tmp_path / "keywords.json")
+        return runner.invoke(main, list(args), obj=obj, catch_exceptions=False)
 
     return invoke
 

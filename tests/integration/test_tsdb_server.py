@@ -24,7 +24,7 @@ from tests.tsdb_server import TsdbServer, start_tsdb_server
 WEEK = dt.timedelta(days=7)
 # A Thursday: the epoch-aligned 7-day chunk boundaries fall on Thursdays 00:00 UTC, so six
 # weeks of hourly readings from here fill exactly six chunks.
-FIRST_READING = dt.datetime(2024, 1, 4, tzinfo=dt.timezone.utc)
+FIRST_READING = dt.datetime(2024, 1, 4, tzinfo=dt.UTC)
 WEEKS_OF_READINGS = 6
 SENSORS = 3
 
@@ -143,7 +143,7 @@ def test_retention_policy_job_drops_chunks_older_than_the_cut(tsdb_autocommit_en
         kept_from = chunks(conn, "readings_retained")[3]
         # Cut in the middle of the fourth chunk: the three before it end before the cut.
         cut = kept_from.range_start + (kept_from.range_end - kept_from.range_start) / 2
-        drop_after = dt.datetime.now(dt.timezone.utc) - cut
+        drop_after = dt.datetime.now(dt.UTC) - cut
         conn.execute(sa.text("SELECT add_retention_policy('readings_retained', drop_after => :drop_after)"),
                      {"drop_after": drop_after})
         job_id = policy_job_id(conn, "readings_retained", "policy_retention")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
-from shrinkage.config import DEFAULT_SQLITE_URL, Settings, mask_url, scrub_secrets
+from shrinkage.config import HOME_ENV, Settings, mask_url, project_home, scrub_secrets
 from shrinkage.logs import SecretScrubber
 
 ENV_NAMES = ["SHRINKAGE_DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
@@ -19,8 +20,25 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_embedded_sqlite_is_the_default():
-    assert str(Settings().url()) == DEFAULT_SQLITE_URL
+def test_embedded_sqlite_is_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
+    assert str(Settings().url()) == f"sqlite:///{tmp_path / 'data' / 'shrinkage.db'}"
+
+
+def test_default_paths_resolve_from_the_project_home_not_the_current_directory(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    checkout = Path(__file__).resolve().parents[2]
+    assert project_home() == checkout  # an editable install runs from its checkout
+    settings = Settings()
+    assert settings.inbox_dir == checkout / "inbox" and settings.reports_dir == checkout / "reports"
+    home = tmp_path / "elsewhere"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    assert (settings.inbox_dir, settings.reports_dir, settings.backup_dir, settings.keywords_file,
+            settings.dagster_home) == (home / "inbox", home / "reports", home / "backups",
+                                       home / "data" / "product_type_keywords.json", home / ".dagster_home")
+    monkeypatch.setenv("SHRINKAGE_INBOX", "/srv/drop")
+    assert Settings().inbox_dir == Path("/srv/drop")  # an explicit folder is taken as given
 
 
 def test_seed_db_variables_build_a_postgresql_url(monkeypatch):

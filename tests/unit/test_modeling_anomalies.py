@@ -11,7 +11,11 @@ import pytest
 
 from shrinkage.config import CONFIG
 from shrinkage.modeling.anomalies import (
-    anomaly_patterns, cluster_products, human_error_probability, score_counts, seasonal_effects,
+    anomaly_patterns,
+    cluster_products,
+    human_error_probability,
+    score_counts,
+    seasonal_effects,
 )
 from shrinkage.modeling.curves import make_family
 from shrinkage.modeling.exposure import build_exposure

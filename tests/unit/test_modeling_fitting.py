@@ -12,7 +12,12 @@ from shrinkage.modeling.baseline import fit_naive_baseline, naive_observations
 from shrinkage.modeling.curves import make_family
 from shrinkage.modeling.exposure import build_exposure
 from shrinkage.modeling.fitting import (
-    INDIVIDUAL, POOLED, SHRUNK, ShrinkageFitter, aicc, priority_weights,
+    INDIVIDUAL,
+    POOLED,
+    SHRUNK,
+    ShrinkageFitter,
+    aicc,
+    priority_weights,
 )
 from tests.modeling_helpers import dried_products, simulate, true_curve
 

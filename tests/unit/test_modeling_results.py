@@ -11,8 +11,8 @@ from shrinkage.demo import simulate_store
 from shrinkage.modeling.curves import make_family
 from shrinkage.modeling.exposure import build_exposure
 from shrinkage.modeling.fitting import ShrinkageFitter
-from shrinkage.modeling.observations import dedupe_movements, turnover_observations
 from shrinkage.modeling.forecast import forecast_loss
+from shrinkage.modeling.observations import dedupe_movements, turnover_observations
 from shrinkage.modeling.results import (
     absolute_percentage_error,
     coefficient_values,

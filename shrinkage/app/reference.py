@@ -2,8 +2,8 @@
 
 Surplus specifications are keyed by (product, start date) and priority periods by
 (start, end): importing the same file twice updates rather than duplicates. The product-type
-keyword table has no table in the schema; it is kept as a JSON file (``CONFIG.reports.
-keywords_file``) and importing it reclassifies the stored products in the same transaction.
+keyword table has no table in the schema; it is kept as a JSON file (``Settings.
+keywords_file``, in the project home) and importing it reclassifies the stored products in the same transaction.
 Every import invalidates the cached reference data it touches.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from shrinkage.config import CONFIG, DEFAULT_PRODUCT_TYPE_KEYWORDS
+from shrinkage.config import DEFAULT_PRODUCT_TYPE_KEYWORDS, get_settings
 from shrinkage.db import cache
 from shrinkage.db.models import Nomenclature, PriorityPeriod, SurplusSpecification
 from shrinkage.db.services import Crud, DatabaseService, normalize_name
@@ -55,7 +55,7 @@ def import_reference_file(engine: Engine, kind: str, path: Path, user: str | Non
     elif kind == "priority-periods":
         outcome = _store_periods(service, parsed, user)
     else:
-        outcome = _store_keywords(service, parsed, keywords_file or CONFIG.reports.keywords_file)
+        outcome = _store_keywords(service, parsed, keywords_file or get_settings().keywords_file)
     log.info("%s", outcome.message)
     return outcome
 
@@ -142,7 +142,7 @@ def _keywords_key(path: Path) -> str:
 
 def product_type_keywords(keywords_file: Path | None = None) -> KeywordTable:
     """The imported keyword table (cached), else the default of ``shrinkage.config``."""
-    path = Path(keywords_file or CONFIG.reports.keywords_file)
+    path = Path(keywords_file or get_settings().keywords_file)
 
     def load() -> KeywordTable:
         if not path.is_file():

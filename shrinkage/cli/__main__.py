@@ -1,0 +1,5 @@
+"""`python -m shrinkage.cli`: the same command as the `shrinkage` console script."""
+
+from shrinkage.cli import main
+
+main()
