@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install test test-fast run demo ui bench
+.PHONY: install lint test test-fast run demo ui bench
 
 .venv/bin/python:
 	python3 -m venv .venv
@@ -11,6 +11,10 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 install: .venv/bin/python
 	.venv/bin/pip install -q -e ".[dev]"
 	@if [ -f tests/tsdb/package-lock.json ]; then npm ci --prefix tests/tsdb --no-audit --no-fund --loglevel=error; fi
+
+# The linter (rules in pyproject.toml [tool.ruff]); CI runs it before the tests.
+lint:
+	.venv/bin/ruff check .
 
 # The test command (CI runs exactly this): SQLite + a throwaway PostgreSQL 15 started by the fixtures.
 test:

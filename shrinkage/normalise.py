@@ -82,7 +82,8 @@ def normalise(report: ParsedReport, validation=None,
         for name in ("actual_deduction_batch", "fifo_batch_sequence", "pre_shrinkage_days"):
             calc[name] = None
         calc["fifo_principle_applied"] = None
-    calc["inventory_period_start"] = calc["inventory_period_start"].fillna(start) if start else calc["inventory_period_start"]
+    if start:
+        calc["inventory_period_start"] = calc["inventory_period_start"].fillna(start)
     calc = _with_quality(calc, validation)
     calc["storage_days"] = pd.to_numeric(calc["storage_days"], errors="coerce").round().astype("Int64")
     calc["pre_shrinkage_days"] = pd.to_numeric(calc["pre_shrinkage_days"], errors="coerce").round().astype("Int64")

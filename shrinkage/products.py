@@ -10,7 +10,7 @@ is caviar and "КРЕВЕТКИ С/М" is seafood.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -48,7 +48,3 @@ def classify(name: str, table: KeywordTable = DEFAULT_PRODUCT_TYPE_KEYWORDS) -> 
         if pattern.search(text):
             return ProductType(type_name, code, keyword)
     return ProductType(*OTHER_PRODUCT_TYPE)
-
-
-def classify_many(names: Iterable[str], table: KeywordTable = DEFAULT_PRODUCT_TYPE_KEYWORDS) -> dict[str, ProductType]:
-    return {name: classify(name, table) for name in names}

@@ -95,6 +95,24 @@ def engine(db_url: sa.URL):
 
 
 @pytest.fixture
+def sqlite_engine(request, tmp_path: Path):
+    """A migrated SQLite database, for tests of what only SQLite has (query plans, file size)."""
+    path = tmp_path / "sqlite-only.db"
+    shutil.copy(request.getfixturevalue("sqlite_head_template"), path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_server: PgServer, pg_head_template: str):
+    """A migrated PostgreSQL database, for tests of what only PostgreSQL has (JSONB, statistics)."""
+    engine = make_engine(pg_server.create_database(template=pg_head_template))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def service(engine) -> DatabaseService:
     return DatabaseService(engine)
 

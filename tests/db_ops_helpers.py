@@ -51,7 +51,8 @@ def seed_timeseries(engine: sa.Engine, *, weeks: int = 6, products: int = 4, nam
     with engine.begin() as conn:
         source_id = _insert(conn, t["source_data"], [{"file_name": "w.xls", "file_hash": f"h-{start:%Y%m%d}"}])[0]
         product_ids = _insert(conn, t["nomenclature"], [
-            {"name": name, "normalized_name": f"{start:%Y%m%d}:{i}:{name}".lower(), "product_type": PRODUCT_TYPES[i % len(PRODUCT_TYPES)]}
+            {"name": name, "normalized_name": f"{start:%Y%m%d}:{i}:{name}".lower(),
+             "product_type": PRODUCT_TYPES[i % len(PRODUCT_TYPES)]}
             for i, name in enumerate(product_names)])
         model_ids = _insert(conn, t["models"], [
             {"name": "exp_linear", "model_type": "curve", "version": f"{start:%Y%m%d}"},
@@ -172,7 +173,8 @@ def read_analytics(conn: sa.Connection) -> dict[str, dict[tuple, tuple]]:
                (r.products, r.calc_rows, r.shrinkage_kg, r.avg_adjusted_shrinkage_rate)
                for r in conn.execute(sa.text(f"SELECT * FROM {name}"))}
         for name in ("shrinkage_type_weekly", "shrinkage_type_monthly")}
-    accuracy = {(as_datetime(r.period_start), r.model_name): (r.forecasts, r.with_actual, r.avg_accuracy, r.mean_abs_deviation)
+    accuracy = {(as_datetime(r.period_start), r.model_name):
+                (r.forecasts, r.with_actual, r.avg_accuracy, r.mean_abs_deviation)
                 for r in conn.execute(sa.text("SELECT * FROM forecast_accuracy_monthly"))}
     return {"product_weekly": product, "product_monthly": product_monthly,
             "type_weekly": types["shrinkage_type_weekly"], "type_monthly": types["shrinkage_type_monthly"],

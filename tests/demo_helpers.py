@@ -73,7 +73,8 @@ def exposure_by_product(sim: StoreSimulation) -> dict[str, ProductExposure]:
 # Cached simulations shared by the demo test modules (pure, so sharing is safe).
 # ---------------------------------------------------------------------------------------
 
-DOCUMENT_TEXT = re.compile(r"^(?P<type>\S.*?) (?P<number>\d{15}) от (?P<moment>\d{2}\.\d{2}\.\d{4} (?:0|[1-9]\d?):\d{2}:\d{2})$")
+DOCUMENT_TEXT = re.compile(r"^(?P<type>\S.*?) (?P<number>\d{15}) от "
+                           r"(?P<moment>\d{2}\.\d{2}\.\d{4} (?:0|[1-9]\d?):\d{2}:\d{2})$")
 BATCH_TEXT = re.compile(r"^\d{2}\.\d{2}\.\d{4} (?:0|[1-9]\d?):\d{2}:\d{2}$")
 
 

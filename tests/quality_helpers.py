@@ -115,7 +115,8 @@ def build_report(products: list[Product] | None = None, warehouse: str = "Маг
             product_row.update(_quantities(totals))
             group_totals = [a + b for a, b in zip(group_totals, totals)]
         group_row.update(_quantities([round(value, 3) for value in group_totals]))
-    grand = [round(sum(group[name] for group in group_rows), 3) for name in ("opening", "incoming", "outgoing", "closing")]
+    grand = [round(sum(group[name] for group in group_rows), 3)
+             for name in ("opening", "incoming", "outgoing", "closing")]
     return ParsedReport(
         kind="batch_statement",
         source=SOURCE,
@@ -161,7 +162,8 @@ def issue_rows(result, rule: str) -> list[int | None]:
     return [issue.row for issue in result.issues if issue.error_type == rule]
 
 
-def big_report(n_batches: int, batches_per_doc: int = 5, docs_per_product: int = 10, n_groups: int = 20) -> ParsedReport:
+def big_report(n_batches: int, batches_per_doc: int = 5, docs_per_product: int = 10,
+               n_groups: int = 20) -> ParsedReport:
     """A clean synthetic report with ``n_batches`` batch rows, built vectorised (speed runs).
 
     Every batch sells 0.010 kg per document; the last document of each product is a count.

@@ -273,7 +273,8 @@ def _lineage_for(template: LineageRecord, staged: StagedFile, settled: _Settled)
                        source_file_id=settled.source_id,
                        error_message=f"{staged.source.file_name}: "
                                      f"{describe(REJECTED, None, reason=blocking_reasons(settled.validation))}")
-    output = 0 if settled.normalised is None else len(settled.normalised.calculations) + len(settled.normalised.movements)
+    normalised = settled.normalised
+    output = 0 if normalised is None else len(normalised.calculations) + len(normalised.movements)
     return replace(template, status="success", input_records=rows, output_records=output,
                    source_file_id=settled.source_id)
 

@@ -83,14 +83,14 @@ def _validate(session, run: FitRun, pattern: SurplusPattern, threshold: float, s
         checks = validate_pattern(exposure, fit, pattern.surplus_percentage, after, threshold)
         for check in checks:
             when = check.count_datetime.to_pydatetime()
-            session.add(PatternValidation(
-                surplus_pattern_id=pattern.id, validation_date=when,
+            store.add_validation(
+                session, surplus_pattern_id=pattern.id, validation_date=when,
                 actual_surplus_percentage=check.actual_percentage,
                 predicted_surplus_percentage=check.predicted_percentage,
                 deviation=check.deviation, validation_result=check.result,
                 user_feedback=f"count {check.doc_number}, {check.received_kg:.3f} kg received",
                 is_confirmed=True if check.auto_confirmed else None,
-                confirmation_date=stamp if check.auto_confirmed else None))
+                confirmation_date=stamp if check.auto_confirmed else None)
             n_auto += check.auto_confirmed
             newest = max(newest, when) if newest is not None else when
         n_valid += len(checks)

@@ -113,7 +113,8 @@ def restore(engine: Engine, path: Path, *, clean: bool = False) -> None:
             source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             source.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise OpsError(f"{path} is not a SQLite backup ({exc}): pass a file made by `shrinkage db backup`") from None
+            raise OpsError(f"{path} is not a SQLite backup ({exc}): "
+                           "pass a file made by `shrinkage db backup`") from None
         engine.dispose()
         target = sqlite3.connect(url.database)
         try:

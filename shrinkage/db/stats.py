@@ -103,7 +103,8 @@ def stats(engine: Engine, top: int = CONFIG.operations.stats_top) -> DatabaseSta
                     "SELECT calls, mean_exec_time, total_exec_time, query FROM pg_stat_statements "
                     "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                     "ORDER BY mean_exec_time DESC LIMIT :n"), {"n": top}).all()
-                slow = [QueryStat(c, float(mean), float(total), _hide_secrets_in_query(q)) for c, mean, total, q in rows]
+                slow = [QueryStat(c, float(mean), float(total), _hide_secrets_in_query(q))
+                        for c, mean, total, q in rows]
                 note = f"the {len(slow)} slowest statements by mean time"
             except DBAPIError as exc:
                 conn.rollback()

@@ -36,7 +36,8 @@ def table(name: str) -> Table:
 def count_rows(engine: Engine, name: str, filters: Mapping[str, Any] | None = None) -> int:
     tbl = table(name)
     with DatabaseService(engine).transaction() as crud:
-        return crud.session.execute(select(func.count()).select_from(tbl).where(*filter_clauses(tbl, filters))).scalar_one()
+        counted = select(func.count()).select_from(tbl).where(*filter_clauses(tbl, filters))
+        return crud.session.execute(counted).scalar_one()
 
 
 def iter_pages(engine: Engine, name: str, page_rows: int = 5000,

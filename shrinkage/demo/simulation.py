@@ -201,7 +201,8 @@ class StoreSimulation:
                     "doc_datetime": e.doc_datetime.isoformat(), "book_kg": e.book_kg, "physical_kg": e.physical_kg,
                     "counted_kg": e.counted_kg, "true_shortage_kg": e.true_shortage_kg,
                     "booked_shortage_kg": e.booked_shortage_kg, "error_kg": e.error_kg,
-                    "reversed_by_doc_number": None if e.reversed_by_doc_number is None else f"{e.reversed_by_doc_number:015d}",
+                    "reversed_by_doc_number": (None if e.reversed_by_doc_number is None
+                                               else f"{e.reversed_by_doc_number:015d}"),
                     "reversed_at": None if e.reversed_at is None else e.reversed_at.isoformat(),
                 }
                 for e in self.errors
@@ -209,7 +210,8 @@ class StoreSimulation:
             "error_propagation": ERROR_REVERSAL_NOTE,
             "counts": [
                 {
-                    "product": c.product, "doc_number": f"{c.doc_number:015d}", "doc_datetime": c.doc_datetime.isoformat(),
+                    "product": c.product, "doc_number": f"{c.doc_number:015d}",
+                    "doc_datetime": c.doc_datetime.isoformat(),
                     "book_kg": c.book_kg, "physical_kg": c.physical_kg, "counted_kg": c.counted_kg,
                     "true_shortage_kg": c.true_shortage_kg, "booked_shortage_kg": c.booked_shortage_kg,
                 }
@@ -455,7 +457,8 @@ class _Shelf:
         moment = datetime.combine(start, time())
         n = int(self.rng.integers(1, 4))
         ages = sorted(self.rng.uniform(*profile.initial_age_days, size=n), reverse=True)
-        days_of_stock = (self.truth.delivery_every_days + 2) * self.rng.uniform(0.6, 1.2) * (2 if self.truth.slow else 1)
+        slowness = 2 if self.truth.slow else 1
+        days_of_stock = (self.truth.delivery_every_days + 2) * self.rng.uniform(0.6, 1.2) * slowness
         total_kg = max(self.truth.demand_kg_per_day * days_of_stock, 1.0)
         shares = self.rng.dirichlet(np.ones(n))
         for age, share in zip(ages, shares):

@@ -14,8 +14,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-import pandas as pd
-
 TITLE = "Ведомость по партиям номенклатуры"
 UNIT_FILTER = 'Номенклатура.Базовая единица по классификатору Равно "кг"'
 GROUPING_LEVELS = ("Склад", "Номенклатура", "Документ движения", "Партия.Дата прихода")
@@ -102,19 +100,6 @@ class Statement:
     def filter_text(self) -> str:
         return f'Склад Равно "{self.warehouse}" И\n{UNIT_FILTER}'
 
-    def to_frame(self) -> pd.DataFrame:
-        """The data rows as a frame (kg), for tests and notebooks."""
-        return pd.DataFrame(
-            {
-                "kind": [r.kind for r in self.rows],
-                "depth": [r.depth for r in self.rows],
-                "text": [r.text for r in self.rows],
-                "opening": [r.opening / 1000 for r in self.rows],
-                "incoming": [r.incoming / 1000 for r in self.rows],
-                "outgoing": [r.outgoing / 1000 for r in self.rows],
-                "closing": [r.closing / 1000 for r in self.rows],
-            }
-        )
 
 
 @dataclass(frozen=True)
@@ -174,7 +159,8 @@ def build_statement(
         for doc in docs:
             rows.append(StatementRow("document", 0, doc.text, doc.opening, doc.incoming, doc.outgoing, doc.closing))
             rows.extend(
-                StatementRow("batch", 0, format_moment(line.arrival), line.opening, line.incoming, line.outgoing, line.closing)
+                StatementRow("batch", 0, format_moment(line.arrival), line.opening, line.incoming, line.outgoing,
+                             line.closing)
                 for line in doc.lines
             )
         product_rows[entry.name] = rows
@@ -201,7 +187,8 @@ class _GroupNode:
             node = node.children.setdefault(name, _GroupNode(name))
         node.products.append(product)
 
-    def render(self, product_rows: dict[str, list[StatementRow]], depth: int) -> tuple[list[StatementRow], tuple[int, int, int, int]]:
+    def render(self, product_rows: dict[str, list[StatementRow]],
+               depth: int) -> tuple[list[StatementRow], tuple[int, int, int, int]]:
         """Rows of this subtree (sub-groups first, then products, each by name) and its totals."""
         rows: list[StatementRow] = []
         totals = [0, 0, 0, 0]

@@ -9,7 +9,7 @@ thousands of segments per product and finite differences would multiply that cos
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
@@ -270,7 +270,3 @@ def make_family(name: str, params: Mapping[str, float] | None = None,
     if cls is Quadratic:
         return Quadratic(params, horizon_days=quadratic_horizon_days)
     return cls(params)
-
-
-def make_families(names: Sequence[str], quadratic_horizon_days: float = 400.0) -> list[CurveFamily]:
-    return [make_family(n, quadratic_horizon_days=quadratic_horizon_days) for n in names]

@@ -465,10 +465,6 @@ class ShrinkageFitter:
             delayed(_fit_chunk)(self, chunk) for chunk in chunks if chunk)
         return [fit for chunk in done for fit in chunk]
 
-    def results_frame(self) -> pd.DataFrame:
-        """One row per fitted product: figures and parameters (JSON-able columns)."""
-        return pd.DataFrame([fit.to_dict() for fit in self.fits_.values()])
-
     # ---- borrowing strength ------------------------------------------------------------
     def _relative_noise(self, members) -> float:
         ratios = [f.noise_scale / max(float(np.mean(np.abs(_observed_of(f)))), 1e-9)

@@ -176,14 +176,6 @@ def window_count_rows(forecasts: pd.DataFrame, counts: pd.DataFrame,
     return pd.Series(out, index=forecasts.index, dtype=object)
 
 
-def window_actuals(forecasts: pd.DataFrame, counts: pd.DataFrame, slack_days: float) -> pd.Series:
-    """Shortage (kg) booked at the counts of each forecast's window (see
-    :func:`window_count_rows`), NaN while the window is incomplete."""
-    rows = window_count_rows(forecasts, counts, slack_days)
-    return pd.Series([np.nan if r is None else float(counts.loc[r, "observed"].sum())
-                      for r in rows], index=forecasts.index, dtype=float)
-
-
 def stock_forecast_actual(forecast_kg, booked_kg, expected_kg, floor_kg: float) -> np.ndarray:
     """The actual of a forecast of the stock on hand: its loss as the counts found it.
 

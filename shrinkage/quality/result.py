@@ -7,7 +7,7 @@ asset check result and the DB layer each :class:`ValidationIssue` into a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -18,10 +18,6 @@ SEVERITY_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 
 PER_PRODUCT_COLUMNS = [
     "product", "row", "data_quality_flag", "human_error_probability",
     "manual_review_required", "issue_count", "error_types",
-]
-ISSUE_COLUMNS = [
-    "error_type", "description", "severity_level", "detected_by", "row", "product",
-    "doc_number", "human_error_probability",
 ]
 
 
@@ -79,6 +75,3 @@ class ValidationResult:
                 return outcome
         raise KeyError(f"no validation check named {name!r}")
 
-    def issues_frame(self) -> pd.DataFrame:
-        """Issues as a DataFrame (bulk loading into ``validation_errors``)."""
-        return pd.DataFrame([asdict(issue) for issue in self.issues], columns=ISSUE_COLUMNS)

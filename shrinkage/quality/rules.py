@@ -178,7 +178,8 @@ EXPECTATIONS: tuple[RuleExpectation, ...] = (
     RuleExpectation("unlabelled_batch", "batches", _not_null("chk_arrival")),
     RuleExpectation(
         "unknown_document_type", "documents",
-        lambda config: gxe.ExpectColumnValuesToBeInSet(column="chk_doc_kind", value_set=sorted(set(DOC_KINDS.values()))),
+        lambda config: gxe.ExpectColumnValuesToBeInSet(column="chk_doc_kind",
+                                                       value_set=sorted(set(DOC_KINDS.values()))),
     ),
     RuleExpectation("implausible_count_shortage", "documents",
                     _at_most("chk_count_share", lambda config: config.quality.max_plausible_count_share)),

@@ -139,7 +139,8 @@ def _rule_issues(
     return issues
 
 
-def _table_issue(rule: catalogue.Rule, outcome: ExpectationOutcome, data: pd.DataFrame, file_name: str) -> ValidationIssue:
+def _table_issue(rule: catalogue.Rule, outcome: ExpectationOutcome, data: pd.DataFrame,
+                 file_name: str) -> ValidationIssue:
     if rule.name == "required_columns":
         missing = [column for column in CONTRACT_COLUMNS[outcome.frame] if column not in data.columns]
         what = f"the {outcome.frame} table lacks the columns {', '.join(missing)}"

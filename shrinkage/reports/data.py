@@ -200,15 +200,18 @@ def headline(period: ReportPeriod, calc: dict, tables: dict[str, pd.DataFrame],
         "mean_shrinkage": (calc["shrinkage_kg"] / calc["exposed_kg"]) if calc["exposed_kg"] > 0 else None,
         "coefficients": len(coefficients),
         "pooled_products": int(coefficients["pooled"].sum()) if len(coefficients) else 0,
-        "model_versions": ", ".join(f"{m} v{v}" for m, v in zip(registry["model_name"], registry["registry_version"])) or "—",
+        "model_versions": ", ".join(f"{m} v{v}" for m, v in zip(registry["model_name"],
+                                                                 registry["registry_version"])) or "—",
         "forecasts": len(forecasts),
         "forecasts_with_actual": len(with_actual),
-        "mean_forecast_accuracy": float(with_actual["accuracy"].mean()) if with_actual["accuracy"].notna().any() else None,
+        "mean_forecast_accuracy": (float(with_actual["accuracy"].mean())
+                                   if with_actual["accuracy"].notna().any() else None),
         "preliminary_forecasts": len(tables["preliminary_forecasts"]),
         "pending_recommendations": len(tables["surplus_recommendations"]),
         "flagged_rows": len(tables["review_rows"]),
         "open_errors": int(errors["unresolved"].sum()) if len(errors) else 0,
-        "files_with_errors": int(errors.loc[errors["unresolved"] > 0, "source_data_id"].nunique()) if len(errors) else 0,
+        "files_with_errors": (int(errors.loc[errors["unresolved"] > 0, "source_data_id"].nunique())
+                              if len(errors) else 0),
     }
 
 

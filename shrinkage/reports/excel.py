@@ -104,7 +104,8 @@ def _table_sheet(ws: Worksheet, data: ReportData, template: ReportTemplate, sect
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(ncols)}{max(last, HEADER_ROW)}"
     for index, column in enumerate(section.columns, start=1):
         letter = get_column_letter(index)
-        ws.column_dimensions[letter].width = column.width or fitted_width(rows[column.field], column.title, column.format)
+        width = column.width or fitted_width(rows[column.field], column.title, column.format)
+        ws.column_dimensions[letter].width = width
         if column.conditional is not None and len(rows):
             _conditional(ws, f"{letter}{first}:{letter}{last}", column)
 

@@ -4,5 +4,5 @@ from shrinkage.sources.cells import parse_quantity
 from shrinkage.sources.model import ParsedReport, ParseIssue, ReportError, ReportHeader
 from shrinkage.sources.reader import REPORT_SUFFIXES, read_report, report_kind
 
-__all__ = ["ParseIssue", "ParsedReport", "ReportError", "ReportHeader", "REPORT_SUFFIXES", "parse_quantity", "read_report",
-           "report_kind"]
+__all__ = ["REPORT_SUFFIXES", "ParseIssue", "ParsedReport", "ReportError", "ReportHeader", "parse_quantity",
+           "read_report", "report_kind"]

@@ -80,10 +80,6 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def is_empty_cell(value: object) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and not value.strip())
-
-
 def as_datetime(value: object) -> datetime | None:
     """A cell that a spreadsheet program already turned into a date(-time), else None."""
     if isinstance(value, datetime):

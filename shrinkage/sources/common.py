@@ -175,7 +175,7 @@ class Tree:
 def build_tree(items: NameRows, roles: list[Role], root_target) -> Tree:
     nesting = nest_rows(items.totals, roles, root_target, CONFIG.tolerances.balance_kg)
     paths: list[str] = []
-    for i, parent in enumerate(nesting.parent):
+    for parent in nesting.parent:
         if parent < 0:
             paths.append("")
         else:

@@ -73,7 +73,8 @@ def test_nightly_schedule_refreshes_everything(store):
         assert all(r.status == "success" and r.execution_time_ms is not None for r in records)
 
     with engine.connect() as conn:
-        count = lambda t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+        def count(t):
+            return conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
         assert count("coefficients") > 0 and count("forecasts") > 0 and count("analytics") > 0
         assert conn.execute(sa.text("SELECT count(*) FROM ml_model_registry WHERE is_active")).scalar_one() >= 1
 

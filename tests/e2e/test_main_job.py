@@ -61,7 +61,8 @@ def test_demo_leaves_results_and_lineage(kind, tmp_path, request):
     assert "12 ingested" in result.stdout and "report:" in result.stdout
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
-        count = lambda sql: conn.execute(sa.text(sql)).scalar_one()
+        def count(sql):
+            return conn.execute(sa.text(sql)).scalar_one()
         assert count("SELECT count(*) FROM source_data WHERE processed") == 12
         assert count("SELECT count(DISTINCT c.nomenclature_id) FROM coefficients k "
                      "JOIN calculation_data c ON c.id = k.calculation_data_id") == 30

@@ -162,7 +162,8 @@ def test_cleanup_reports_with_dry_run_and_deletes_only_obsolete_rows(engine):
         conn.execute(sa.insert(t["nomenclature"]).values(name="unused but new", normalized_name="unused new"))
         conn.execute(sa.insert(t["source_data"]), [
             {"file_name": "week.xls", "file_hash": "old", "processed": False, "upload_date": long_ago},
-            {"file_name": "week.xls", "file_hash": "new", "processed": True, "upload_date": long_ago.replace(year=2099)},
+            {"file_name": "week.xls", "file_hash": "new", "processed": True,
+             "upload_date": long_ago.replace(year=2099)},
             {"file_name": "lonely.xls", "file_hash": "lonely", "processed": False, "upload_date": long_ago}])
         conn.execute(sa.insert(t["validation_errors"]), [
             {"error_type": "x", "severity_level": "low", "resolved": True, "resolution_date": long_ago},
@@ -199,11 +200,9 @@ def test_stats_on_postgresql_lists_sizes_indexes_slow_statements_and_pool(pg_ser
     engine.dispose()
 
 
-def test_stats_on_sqlite(engine, db_kind):
-    if db_kind != "sqlite":
-        pytest.skip("the SQLite flavour")
-    seed_timeseries(engine, weeks=1)
-    result = stats.stats(engine)
+def test_stats_on_sqlite(sqlite_engine):
+    seed_timeseries(sqlite_engine, weeks=1)
+    result = stats.stats(sqlite_engine)
     assert result.backend == "sqlite" and result.size_bytes > 0 and result.slow_queries is None
     assert {t.name for t in result.tables} >= {"calculation_data", "nomenclature"}
 
@@ -273,7 +272,8 @@ def test_a_real_process_keeps_the_password_out_of_a_failing_backup(pg_server, tm
     url = pg_server.admin_url.set(database="no_such_db")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "PG"))}
     env["SHRINKAGE_DATABASE_URL"] = url.render_as_string(hide_password=False)
-    result = subprocess.run([sys.executable, "-m", "shrinkage.cli", "-v", "db", "backup", "--out", str(tmp_path / "x.dump")],
+    command = [sys.executable, "-m", "shrinkage.cli", "-v", "db", "backup", "--out", str(tmp_path / "x.dump")]
+    result = subprocess.run(command,
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "no_such_db" in result.stderr

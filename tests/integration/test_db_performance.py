@@ -29,7 +29,8 @@ def big_engine(pg_server, pg_head_template):
         conn.execute(sa.text(
             "INSERT INTO calculation_data (source_data_id, nomenclature_id, calculation_date, incoming, "
             "outgoing, manual_review_required) "
-            "SELECT 1, 1 + g % :p, TIMESTAMP '2022-01-01' + (g / :p) * INTERVAL '5 days' + (g % 7) * INTERVAL '1 hour', "
+            "SELECT 1, 1 + g % :p, "
+            "TIMESTAMP '2022-01-01' + (g / :p) * INTERVAL '5 days' + (g % 7) * INTERVAL '1 hour', "
             "g % 13, g % 11, g % 200 = 0 FROM generate_series(0, :rows - 1) g"), {"p": PRODUCTS, "rows": ROWS})
         conn.execute(sa.text(  # one movement per calculation row (its key names the row, file and product)
             "INSERT INTO batch_movements (calculation_data_id, source_data_id, nomenclature_id, source_row, "

@@ -176,9 +176,12 @@ def test_orm_and_database_differ_only_by_the_deliberate_changes(ts_engine):
     with ts_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), m.Base.metadata)
     deliberate_fks = {
-        "fk_coefficients_calculation_data_id_calculation_data", "fk_validation_errors_calculation_data_id_calculation_data",
-        "fk_preliminary_forecasts_calculation_data_id_calculation_data", "fk_data_lineage_calculation_data_id_calculation_data",
-        "fk_batch_movements_calculation_data_id_calculation_data", "fk_analytics_priority_periods_analytics_id_analytics",
+        "fk_coefficients_calculation_data_id_calculation_data",
+        "fk_validation_errors_calculation_data_id_calculation_data",
+        "fk_preliminary_forecasts_calculation_data_id_calculation_data",
+        "fk_data_lineage_calculation_data_id_calculation_data",
+        "fk_batch_movements_calculation_data_id_calculation_data",
+        "fk_analytics_priority_periods_analytics_id_analytics",
         "fk_analytics_ai_patterns_analytics_id_analytics",
     }
     added_fks = {d[1].name for d in diff if d[0] == "add_fk"}
@@ -250,8 +253,10 @@ def test_downgrade_keeps_data_then_base_leaves_nothing_behind(ts_engine):
         relations = conn.execute(sa.text(
             "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
             "AND relname NOT LIKE 'alembic_version%'")).scalars().all()
-        jobs = conn.execute(sa.text("SELECT count(*) FROM timescaledb_information.jobs WHERE job_id >= 1000")).scalar_one()
-        aggregates = conn.execute(sa.text("SELECT count(*) FROM timescaledb_information.continuous_aggregates")).scalar_one()
+        jobs = conn.execute(sa.text(
+            "SELECT count(*) FROM timescaledb_information.jobs WHERE job_id >= 1000")).scalar_one()
+        aggregates = conn.execute(sa.text(
+            "SELECT count(*) FROM timescaledb_information.continuous_aggregates")).scalar_one()
         functions = conn.execute(sa.text(
             "SELECT proname FROM pg_proc WHERE proname LIKE 'shrinkage%'")).scalars().all()
     assert relations == [] and jobs == 0 and aggregates == 0 and functions == []

@@ -46,7 +46,8 @@ def test_a_statement_lands_whole(engine, statements):
     outcome = ingest_file(engine, path)
     assert outcome.status == "loaded", outcome.message
     with engine.connect() as conn:
-        count = lambda t: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+        def count(t):
+            return conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
         assert count(m.SourceData) == 1
         assert count(m.CalculationData) == report.products["product"].nunique()
         assert count(m.BatchMovement) == len(report.batches)
@@ -58,7 +59,8 @@ def test_a_statement_lands_whole(engine, statements):
     with engine.connect() as conn:
         stored = pd.read_sql(sa.select(m.BatchMovement.opening, m.BatchMovement.incoming,
                                        m.BatchMovement.outgoing, m.BatchMovement.closing), conn)
-    assert stored.sum().round(3).tolist() == report.batches[["opening", "incoming", "outgoing", "closing"]].sum().round(3).tolist()
+    read = report.batches[["opening", "incoming", "outgoing", "closing"]]
+    assert stored.sum().round(3).tolist() == read.sum().round(3).tolist()
 
 
 def test_count_shortage_and_storage_days(engine, statements):

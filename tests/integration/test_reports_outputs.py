@@ -60,7 +60,8 @@ def _check_workbook(path: Path, store) -> None:
     ws = wb["Коэффициенты"]
     header = [c.value for c in ws[3]]
     assert header[:4] == ["Номенклатура", "Тип", "Модель", "Версия"]
-    assert {"R²", "Наблюдений", "S(7 дн.)", "S(14 дн.)", "S(30 дн.)", "Излишек при приёмке", "По кривой типа"} <= set(header)
+    assert {"R²", "Наблюдений", "S(7 дн.)", "S(14 дн.)", "S(30 дн.)", "Излишек при приёмке",
+            "По кривой типа"} <= set(header)
     assert ws.freeze_panes == "A4"
     assert ws.auto_filter.ref == f"A3:P{3 + len(PRODUCTS)}"
     body = _rows(ws, 4)
@@ -193,7 +194,8 @@ def test_manager_variant_and_user_template_change_the_output(engine, store, tmp_
     path.write_text(json.dumps(variant, ensure_ascii=False), encoding="utf-8")
     written = write_reports(engine, tmp_path / "shop", formats=("xlsx", "csv"), template=str(path),
                             period="2025-03-03:2025-05-25", csv_options=CsvOptions(separator=",", decimal="."))
-    assert sorted(p.name for p in written) == ["shop_2025-03-03_2025-05-25.xlsx", "shop_2025-03-03_2025-05-25_losses.csv"]
+    assert sorted(p.name for p in written) == ["shop_2025-03-03_2025-05-25.xlsx",
+                                               "shop_2025-03-03_2025-05-25_losses.csv"]
     ws = openpyxl.load_workbook(written[0])["Потери"]
     assert [c.value for c in ws[3]] == ["Товар", "2 недели"]
     assert ws.max_row == 3 + 2

@@ -18,6 +18,7 @@ from shrinkage.cli import CliState, main
 from shrinkage.db import cache
 from shrinkage.db import models as m
 from shrinkage.db.report_queries import nomenclature
+from shrinkage.db.services import DatabaseService
 from tests.reports_helpers import build_store
 
 
@@ -114,7 +115,8 @@ def test_import_surplus_specifications_good_then_idempotent(cli, store, service,
 
 
 def test_import_bad_file_stores_nothing_and_names_rows(cli, store, service, tmp_path):
-    path = _write_csv(tmp_path / "bad specs.csv", ["Номенклатура", "Процент излишка", "Дата начала", "Дата окончания"], [
+    columns = ["Номенклатура", "Процент излишка", "Дата начала", "Дата окончания"]
+    path = _write_csv(tmp_path / "bad specs.csv", columns, [
         ["СКУМБРИЯ Х/К", "1,5", "01.03.2025", ""],
         ["СКУМБРИЯ Х/К", "пять", "01.04.2025", ""],
         ["ВОБЛА ВЯЛЕНАЯ", "3", "31.05.2025", "01.05.2025"],
@@ -191,14 +193,15 @@ def test_nomenclature_cache_serves_repeated_reads_and_reloads_unknown_ids(engine
         assert conn.execute(select(m.Nomenclature.id).where(m.Nomenclature.id == new.id)).scalar_one()
 
 
-def test_report_queries_are_parameterised_and_use_indexes(engine, store, db_kind):
-    """Capture the SQL the report queries send, then ask SQLite for its plan."""
+def test_report_queries_are_parameterised_and_use_indexes(sqlite_engine):
+    """Capture the SQL the report queries send, then ask SQLite for its plan (PostgreSQL's plans
+    depend on table statistics, so they are not checked)."""
     from sqlalchemy import event
 
     from shrinkage.db import report_queries as q
 
-    if db_kind != "sqlite":
-        pytest.skip("query plans are checked on SQLite (PostgreSQL plans depend on table statistics)")
+    engine = sqlite_engine
+    build_store(DatabaseService(engine))
     sent = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):

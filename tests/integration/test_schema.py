@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,20 +17,17 @@ from shrinkage.db import models as m
 from shrinkage.db.engine import make_engine
 from shrinkage.db.registry import activate_registry_version
 from shrinkage.db.services import DatabaseService
-from tests.schema_contract import SEED_HEADINGS, SEED_TABLES
-
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "database-plan.md"
+from tests.schema_contract import CONTRACT, SEED_HEADINGS, SEED_TABLES
 
 
-def test_contract_copy_matches_the_seed():
-    if not SEED.exists():
-        pytest.skip("shared/seed is not beside this checkout")
-    text = SEED.read_text(encoding="utf-8").split("### 3.2 Table Definitions")[1].split("## 4. ORM")[0]
-    found = {}
-    for match in re.finditer(r"#### 3\.2\.\d+ (\w+) Table\n(.*?)(?=\n#### |\Z)", text, re.S):
-        rows = [ln for ln in match.group(2).splitlines() if ln.startswith("| ") and not ln.startswith("| Column")]
-        found[SEED_HEADINGS[match.group(1)]] = [ln.split("|")[1].strip() for ln in rows]
-    assert found == SEED_TABLES
+def test_the_contract_is_read_from_the_plan_in_the_repository():
+    assert CONTRACT.is_file()
+    assert set(SEED_TABLES) == set(SEED_HEADINGS.values()) and len(SEED_TABLES) == 18
+    assert SEED_TABLES["source_data"] == ["id", "file_name", "file_path", "upload_date", "file_hash", "processed",
+                                          "quality_score"]
+    assert SEED_TABLES["nomenclature"] == ["id", "name", "product_type", "product_type_code", "created_date",
+                                           "validation_flags"]
+    assert all(columns[0] == "id" and len(columns) >= 4 for columns in SEED_TABLES.values())
 
 
 def test_orm_declares_every_contract_column():
@@ -66,10 +62,9 @@ def test_migrations_and_models_agree(engine):
     assert diff == []
 
 
-def test_json_columns_are_jsonb_on_postgresql(engine, db_kind):
-    if db_kind != "postgresql":
-        pytest.skip("JSONB is PostgreSQL's")
-    with engine.connect() as conn:
+@pytest.mark.postgres
+def test_json_columns_are_jsonb_on_postgresql(pg_engine):
+    with pg_engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE data_type = 'jsonb' AND table_schema = 'public'")).all()
@@ -102,7 +97,8 @@ def test_indexes_exist(engine):
     # every foreign key column is indexed
     inspector = sa.inspect(engine)
     for table in inspector.get_table_names():
-        indexed = {tuple(ix["column_names"])[0] for ix in inspector.get_indexes(table) if ix["column_names"] and ix["column_names"][0]}
+        indexed = {tuple(ix["column_names"])[0] for ix in inspector.get_indexes(table)
+                   if ix["column_names"] and ix["column_names"][0]}
         pk = inspector.get_pk_constraint(table)["constrained_columns"]
         uniques = {tuple(u["column_names"])[0] for u in inspector.get_unique_constraints(table)}
         for fk in inspector.get_foreign_keys(table):

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 
 import psycopg2
 import pytest
-
-pytestmark = pytest.mark.timescaledb
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from tests.tsdb_server import TsdbServer, start_tsdb_server
+
+pytestmark = pytest.mark.timescaledb
 
 WEEK = dt.timedelta(days=7)
 # A Thursday: the epoch-aligned 7-day chunk boundaries fall on Thursdays 00:00 UTC, so six

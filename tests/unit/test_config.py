@@ -46,7 +46,8 @@ def test_seed_db_variables_build_a_postgresql_url(monkeypatch):
                        "DB_USER": "app", "DB_PASSWORD": "p@ss:w/rd"}.items():
         monkeypatch.setenv(key, value)
     url = Settings().url()
-    assert (url.host, url.port, url.database, url.username, url.password) == ("db.local", 6543, "shrink", "app", "p@ss:w/rd")
+    assert (url.host, url.port, url.database, url.username, url.password) == (
+        "db.local", 6543, "shrink", "app", "p@ss:w/rd")
     assert url.get_backend_name() == "postgresql"
     assert "p@ss" not in mask_url(url)
 

@@ -79,7 +79,7 @@ def test_groups_sum_their_direct_children_and_warehouse_equals_total(files):
         group_values: list[tuple[tuple, list[float]]] = []
         top = [0.0] * 4
 
-        def close_groups(down_to: int) -> None:
+        def close_groups(down_to: int, stack=stack, group_values=group_values, top=top) -> None:
             while stack and stack[-1][0] >= down_to:
                 depth, acc = stack.pop()
                 row = group_values.pop()[0]

@@ -126,7 +126,7 @@ def test_products_without_a_type_share_one_pool_and_results_are_json():
     assert payload["family"] in {"exp_linear", "linear"}
     assert set(payload["candidates"]) == {"exp_linear", "linear"}
     assert 0.9 < payload["r2"] <= 1.0 and payload["rmse"] > 0 and payload["mae"] > 0
-    frame = fitter.results_frame()
+    frame = pd.DataFrame([f.to_dict() for f in fitter.fits_.values()])
     assert list(frame["product"]) == ["P000", "P001", "P002"]
 
 

@@ -22,7 +22,6 @@ from shrinkage.modeling.results import (
     period_rates,
     pre_shrinkage,
     stock_forecast_actual,
-    window_actuals,
     window_count_rows,
 )
 from shrinkage.modeling.surplus import recommend_surplus, validate_pattern
@@ -83,14 +82,15 @@ def test_fit_details_round_trip_and_pre_shrinkage():
     assert effective == pytest.approx(0.02) and adjusted == pytest.approx(0.3 / 10.5)
 
 
-def test_window_actuals_wait_for_a_count_near_the_horizon():
+def test_forecast_windows_wait_for_a_count_near_the_horizon():
     t0 = pd.Timestamp("2025-03-09 22:00")
     forecasts = pd.DataFrame({"product": [1, 1, 2], "forecast_date": [t0, t0, t0],
                               "horizon_days": [7, 14, 7]})
     counts = pd.DataFrame({"product": [1, 1, 1], "observed": [0.5, 0.2, 0.3],
                            "count_datetime": [t0, t0 + pd.Timedelta(days=7, hours=1),
                                               t0 + pd.Timedelta(days=13, hours=23)]})
-    actual = window_actuals(forecasts, counts, slack_days=1.0)
+    rows = window_count_rows(forecasts, counts, slack_days=1.0)
+    actual = [np.nan if r is None else float(counts.loc[r, "observed"].sum()) for r in rows]
     assert actual[0] == pytest.approx(0.2)  # the count at the forecast time is not in it
     assert actual[1] == pytest.approx(0.5)
     assert np.isnan(actual[2])  # product 2 not counted yet

@@ -7,9 +7,10 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from shrinkage.config import CONFIG, Config, QualityThresholds
+from shrinkage.config import CONFIG, QualityThresholds
+from shrinkage.normalise import ERROR_COLUMNS, errors_frame
 from shrinkage.quality import RULES, validate_report
-from shrinkage.quality.result import ISSUE_COLUMNS, PER_PRODUCT_COLUMNS
+from shrinkage.quality.result import PER_PRODUCT_COLUMNS
 from shrinkage.sources.model import ParseIssue
 from tests.quality_helpers import big_report, build_report, herring, index_of, roach, row_of
 
@@ -147,10 +148,10 @@ def test_critical_reader_issue_blocks():
     assert not result.success
 
 
-def test_issues_frame_matches_the_validation_errors_shape():
+def test_issues_become_rows_of_the_validation_errors_shape():
     report = build_report(products=[herring(), roach(count_outgoing=0.6)])
-    frame = validate_report(report).issues_frame()
-    assert list(frame.columns) == ISSUE_COLUMNS
+    frame = errors_frame(validate_report(report))
+    assert list(frame.columns) == ERROR_COLUMNS
     assert len(frame) == 2
     assert set(frame["severity_level"]) == {"medium", "low"}
 
@@ -158,7 +159,9 @@ def test_issues_frame_matches_the_validation_errors_shape():
 def test_thresholds_come_from_the_config():
     report = build_report(products=[herring(), roach(count_outgoing=0.6)])
     lenient = dataclasses.replace(CONFIG, quality=QualityThresholds(max_plausible_count_share=0.7))
-    assert isinstance(lenient, Config)
+    # the premise: only the threshold differs, and it is more lenient than the default
+    assert lenient.quality.max_plausible_count_share > CONFIG.quality.max_plausible_count_share
+    assert dataclasses.replace(lenient, quality=CONFIG.quality) == CONFIG
     assert validate_report(report, lenient).check("implausible_count_shortage").passed
     assert not validate_report(report, CONFIG).check("implausible_count_shortage").passed
 

@@ -38,7 +38,8 @@ def test_unknown_column_and_section_are_named_with_choices():
         parse_template(doc, origin="my.json")
     text = str(err.value)
     assert text.startswith("template my.json has 4 problem(s)")
-    assert "section #1 ('c'), column #2 ('colour'): unknown column 'colour' in coefficients (fields: coefficient_id, product" in text
+    assert ("section #1 ('c'), column #2 ('colour'): unknown column 'colour' in coefficients "
+            "(fields: coefficient_id, product") in text
     assert "section #2 ('x'): unknown section source 'weather' (known: summary, curves, coefficients" in text
     assert "unknown format 'percnt'" in text
     assert "cannot sort by unknown field 'nope'" in text

@@ -27,7 +27,8 @@ def test_specific_error_per_broken_file(name, reason):
 
 
 def test_password_message_says_how_to_fix_it():
-    with pytest.raises(ReportError, match="password-protected workbook — remove the password in Excel and export again"):
+    with pytest.raises(ReportError,
+                       match="password-protected workbook — remove the password in Excel and export again"):
         read_report(F / "password_protected.xlsx")
 
 
