@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from shrinkage.db import migrate
 from shrinkage.db.engine import make_engine
 from shrinkage.db.services import DatabaseService
 from tests.pg_server import PgServer, start_pg_server
+from tests.tsdb_server import TsdbServer, start_tsdb_server
 
 DATABASE_KINDS = ["sqlite", "postgresql"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -38,6 +40,14 @@ def pg_server() -> PgServer:
     server = start_pg_server()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def tsdb(tmp_path_factory) -> Iterator[TsdbServer]:
+    """The TimescaleDB test double, one per module (it serves one database; a module's tests
+    run in file order against it)."""
+    with start_tsdb_server(tmp_path_factory.mktemp("tsdb")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,15 @@ from shrinkage.modeling.curves import make_family
 
 START = pd.Timestamp("2025-01-06")
 
+# One plausible parameter set per curve family: (family, params).
+FAMILY_EXAMPLES = [
+    ("exp_linear", {"a": 0.03, "b": 0.2, "c": 0.0005}),
+    ("linear", {"a": 0.002}),
+    ("power", {"a": 0.008, "b": 0.5}),
+    ("logarithmic", {"a": 0.01, "b": 0.5}),
+    ("quadratic", {"a": 0.001, "b": 0.00005}),
+]
+
 
 def true_curve(family: str, **params) -> Callable[[np.ndarray], np.ndarray]:
     curve = make_family(family, params)

@@ -34,7 +34,8 @@ def _find_binary(name: str) -> str:
                        "(apt-get install postgresql-15) or set SHRINKAGE_TEST_PG_URL")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (for the servers the tests start)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -83,7 +84,7 @@ def start_pg_server() -> PgServer:
     pwfile.write_text(SUPERUSER_PASSWORD)
     if run_as:
         os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-    port = _free_port()
+    port = free_port()
     data = root / "data"
     subprocess.run([*run_as, _find_binary("initdb"), "-D", str(data), "-U", "postgres",
                     "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--no-locale"],

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.pg_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -35,12 +36,6 @@ TEST_INSTANCE_YAML = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
 RUN_STATUSES = ("Queued", "Not started", "Starting", "Started", "Success", "Failure", "Canceling", "Canceled")
 TERMINAL_STATUSES = ("Success", "Failure", "Canceled")
 _RUN_LINK = re.compile(r"^/runs/([0-9a-f-]{36})$")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -29,11 +29,8 @@ ANALYTICS_VIEWS = (
     "shrinkage_product_weekly", "shrinkage_product_monthly",
     "shrinkage_type_weekly", "shrinkage_type_monthly", "forecast_accuracy_monthly",
 )
-_BUCKETED = {  # placeholder -> (unit, column)
-    "week_calculation_date": ("week", "calculation_date"),
-    "month_calculation_date": ("month", "calculation_date"),
-    "month_forecast_date": ("month", "forecast_date"),
-}
+# Statements naming ${grain} are written once per grain: (grain, bucket unit).
+GRAINS = (("weekly", "week"), ("monthly", "month"))
 
 
 def _bucket(kind: str, unit: str, column: str) -> str:
@@ -45,8 +42,23 @@ def _bucket(kind: str, unit: str, column: str) -> str:
     return f"date_trunc('{unit}', {column})"
 
 
-def base_layer_sql(kind: str) -> str:
-    """sql/analytics/base.sql for one database kind ('sqlite', 'postgresql', 'timescaledb')."""
+def per_grain(script: str, kind: str | None = None, **values: str) -> list[str]:
+    """The statements of a script with its placeholders filled; a statement naming ``${grain}``
+    comes once per grain, where ``${bucket_calculation_date}`` is the bucket at that grain
+    in the SQL of database ``kind``."""
+    statements = []
+    for statement in split_statements(script):
+        if "${grain}" not in statement:
+            statements.append(Template(statement).substitute(values))
+            continue
+        for grain, unit in GRAINS:
+            buckets = {"bucket_calculation_date": _bucket(kind, unit, "calculation_date")} if kind else {}
+            statements.append(Template(statement).substitute(values, grain=grain, **buckets))
+    return statements
+
+
+def base_layer_sql(kind: str) -> list[str]:
+    """The statements of sql/analytics/base.sql for one database kind (sqlite, postgresql, timescaledb)."""
     create, options, finish = {
         "sqlite": ("CREATE VIEW", "", ""),
         "postgresql": ("CREATE MATERIALIZED VIEW", "", "WITH DATA"),
@@ -54,16 +66,14 @@ def base_layer_sql(kind: str) -> str:
                         " WITH (timescaledb.continuous, timescaledb.materialized_only = false)",
                         "WITH NO DATA"),
     }[kind]
-    values = {name: _bucket(kind, unit, column) for name, (unit, column) in _BUCKETED.items()}
-    return Template(read_sql("analytics/base.sql")).substitute(
-        create=create, options=options, finish=finish, **values)
+    return per_grain(read_sql("analytics/base.sql"), kind, create=create, options=options, finish=finish,
+                     month_forecast_date=_bucket(kind, "month", "forecast_date"))
 
 
 def create_analytics_relations(connection: Connection, kind: str,
                                policies: TimeSeriesPolicies = CONFIG.timeseries) -> None:
-    for statement in split_statements(base_layer_sql(kind)):
+    for statement in [*base_layer_sql(kind), *per_grain(read_sql("analytics/views.sql"))]:
         connection.exec_driver_sql(statement)
-    run_sql_file(connection, "analytics/views.sql")
     if kind == "postgresql":
         run_sql_file(connection, "analytics/refresh_postgresql.sql")
     elif kind == "timescaledb":

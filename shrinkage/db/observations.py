@@ -9,13 +9,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from shrinkage.db.models import (
-    BatchMovement,
-    CalculationData,
-    Nomenclature,
-    PriorityPeriod,
-    SurplusSpecification,
-)
+from shrinkage.db.models import BatchMovement, CalculationData, Nomenclature, PriorityPeriod, SurplusSpecification
 
 
 @dataclass(frozen=True)

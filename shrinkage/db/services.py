@@ -202,16 +202,6 @@ class Crud:
         return len(rows)
 
 
-def _in_own_transaction(name: str):
-    def method(self: DatabaseService, *args: Any, **kwargs: Any) -> Any:
-        with self.transaction() as crud:
-            return getattr(crud, name)(*args, **kwargs)
-
-    method.__name__ = name
-    method.__doc__ = f"``Crud.{name}`` in a transaction of its own."
-    return method
-
-
 class DatabaseService:
     """Every Crud operation in its own transaction; ``transaction()`` to group several."""
 
@@ -223,18 +213,19 @@ class DatabaseService:
         with session_scope(self.engine) as session:
             yield Crud(session)
 
-    create = _in_own_transaction("create")
-    get = _in_own_transaction("get")
-    require = _in_own_transaction("require")
-    list = _in_own_transaction("list")
-    count = _in_own_transaction("count")
-    update = _in_own_transaction("update")
-    update_or_create = _in_own_transaction("update_or_create")
-    update_where = _in_own_transaction("update_where")
-    delete = _in_own_transaction("delete")
-    delete_where = _in_own_transaction("delete_where")
-    bulk_insert = _in_own_transaction("bulk_insert")
-    upsert = _in_own_transaction("upsert")
+    def __getattr__(self, name: str) -> Any:
+        """``service.create(...)`` etc.: the Crud operation of that name in a transaction of its own."""
+        operation = getattr(Crud, name, None)
+        if name.startswith("_") or not callable(operation):
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+        def in_own_transaction(*args: Any, **kwargs: Any) -> Any:
+            with self.transaction() as crud:
+                return getattr(crud, name)(*args, **kwargs)
+
+        in_own_transaction.__name__ = name
+        in_own_transaction.__doc__ = f"``Crud.{name}`` in a transaction of its own."
+        return in_own_transaction
 
 
 # --- specialised where an entity needs it ------------------------------------------------

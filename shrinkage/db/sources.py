@@ -15,13 +15,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from shrinkage.db.bulk import insert_frame, insert_returning_ids
-from shrinkage.db.models import (
-    BatchMovement,
-    CalculationData,
-    Nomenclature,
-    SourceData,
-    ValidationError,
-)
+from shrinkage.db.models import BatchMovement, CalculationData, Nomenclature, SourceData, ValidationError
 from shrinkage.db.services import normalize_name
 from shrinkage.normalise import NormalisedReport
 

@@ -17,14 +17,7 @@ from openpyxl import Workbook
 from tqdm import tqdm
 
 from shrinkage.demo.simulation import StoreSimulation, simulate_store
-from shrinkage.demo.statement import (
-    CAPTIONS,
-    GROUPING_LEVELS,
-    QUANTITY_CAPTION_PREFIX,
-    TITLE,
-    Statement,
-    StatementRow,
-)
+from shrinkage.demo.statement import CAPTIONS, GROUPING_LEVELS, QUANTITY_CAPTION_PREFIX, TITLE, Statement, StatementRow
 
 log = logging.getLogger(__name__)
 

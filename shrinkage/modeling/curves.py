@@ -26,6 +26,8 @@ class CurveFamily:
 
     name: ClassVar[str]
     param_names: ClassVar[tuple[str, ...]]
+    # (lowest, highest) of each parameter, in param_names order.
+    bounds: ClassVar[tuple[tuple[float, float], ...]]
 
     def __init__(self, params: Mapping[str, float] | None = None):
         self.params = dict(params) if params is not None else None
@@ -33,15 +35,15 @@ class CurveFamily:
             self.theta_ = self.theta_from_params(params)
             self.params_ = self.params_from_theta(self.theta_)
 
-    # ---- what each family defines -------------------------------------------------------
     @property
     def lower(self) -> np.ndarray:
-        raise NotImplementedError
+        return np.array([low for low, _ in self.bounds])
 
     @property
     def upper(self) -> np.ndarray:
-        raise NotImplementedError
+        return np.array([high for _, high in self.bounds])
 
+    # ---- what each family defines -------------------------------------------------------
     def starts(self, rate_hint: float) -> list[np.ndarray]:
         """Starting thetas scaled by ``rate_hint`` (a rough loss fraction per day)."""
         raise NotImplementedError
@@ -131,11 +133,9 @@ class ExponentialLinear(CurveFamily):
 
     name = "exp_linear"
     param_names = ("a", "b", "c")
-    lower = property(lambda self: np.array([0.0, 0.005, 0.0]))
-    upper = property(lambda self: np.array([0.3, 5.0, 0.002]))
+    bounds = ((0.0, 0.3), (0.005, 5.0), (0.0, 0.002))
 
-    def starts(self, rate_hint):
-        r = rate_hint
+    def starts(self, r):
         return [np.array([10 * r, 0.1, 0.1 * r]), np.array([3 * r, 0.5, 0.3 * r]),
                 np.array([30 * r, 0.03, 0.0]), np.array([2 * r, 2.0, 0.5 * r])]
 
@@ -154,8 +154,7 @@ class Linear(CurveFamily):
 
     name = "linear"
     param_names = ("a",)
-    lower = property(lambda self: np.array([0.0]))
-    upper = property(lambda self: np.array([0.01]))
+    bounds = ((0.0, 0.01),)
 
     def starts(self, rate_hint):
         return [np.array([rate_hint])]
@@ -172,11 +171,9 @@ class Power(CurveFamily):
 
     name = "power"
     param_names = ("a", "b")
-    lower = property(lambda self: np.array([0.0, 0.05]))
-    upper = property(lambda self: np.array([0.3, 1.0]))
+    bounds = ((0.0, 0.3), (0.05, 1.0))
 
-    def starts(self, rate_hint):
-        r = rate_hint
+    def starts(self, r):
         return [np.array([r * 7 ** 0.5, 0.5]), np.array([r, 0.95]), np.array([r * 7 ** 0.75, 0.25])]
 
     def _curve(self, t, theta):
@@ -195,11 +192,9 @@ class Logarithmic(CurveFamily):
 
     name = "logarithmic"
     param_names = ("a", "b")
-    lower = property(lambda self: np.array([0.0, 0.001]))
-    upper = property(lambda self: np.array([0.3, 20.0]))
+    bounds = ((0.0, 0.3), (0.001, 20.0))
 
-    def starts(self, rate_hint):
-        r = rate_hint
+    def starts(self, r):
         return [np.array([7 * r / np.log1p(0.3 * 7), 0.3]), np.array([7 * r / np.log1p(3 * 7), 3.0]),
                 np.array([7 * r / np.log1p(0.03 * 7), 0.03])]
 
@@ -222,16 +217,13 @@ class Quadratic(CurveFamily):
 
     name = "quadratic"
     param_names = ("a", "b")
+    bounds = ((0.0, 0.01), (0.0, 2e-4))  # of theta = (a, beta)
 
     def __init__(self, params: Mapping[str, float] | None = None, horizon_days: float = 400.0):
         self.horizon_days = float(horizon_days)
         super().__init__(params)
 
-    lower = property(lambda self: np.array([0.0, 0.0]))
-    upper = property(lambda self: np.array([0.01, 2e-4]))
-
-    def starts(self, rate_hint):
-        r = rate_hint
+    def starts(self, r):
         return [np.array([r, r / (2 * self.horizon_days)]), np.array([2 * r, 0.0]),
                 np.array([0.5 * r, 0.01 * r])]
 

@@ -295,14 +295,8 @@ def build_exposure(movements: pd.DataFrame, first_count_policy: str | None = Non
 
     last = df["next_datetime"].isna()
     on_hand = df[last & (df["closing"] > EMPTY_KG)]
-    on_hand = pd.DataFrame({
-        "product": products[on_hand["product_code"].to_numpy()],
-        "batch_arrival": on_hand["batch_arrival"].to_numpy(),
-        "unlabelled": on_hand["unlabelled"].to_numpy(),
-        "quantity": on_hand["closing"].to_numpy(),
-        "as_of": on_hand["doc_datetime"].to_numpy(),
-        "age_days": on_hand["age_start"].to_numpy(),
-    })
+    on_hand = _renamed(on_hand, products, batch_arrival="batch_arrival", unlabelled="unlabelled",
+                       quantity="closing", as_of="doc_datetime", age_days="age_start")
 
     seg = df.loc[~last & (df["closing"] > EMPTY_KG),
                  ["product_code", "counts_through", "batch_key", "doc_datetime", "next_datetime",
@@ -318,20 +312,12 @@ def build_exposure(movements: pd.DataFrame, first_count_policy: str | None = Non
     seg_unl = seg["unlabelled"].to_numpy(bool)
     unl_counts = np.zeros(len(count_docs), dtype=bool)
     unl_counts[segment_count[(segment_count >= 0) & seg_unl]] = True
-    counts = pd.DataFrame({
-        "product": products[count_docs["product_code"].to_numpy()],
-        "product_code": count_docs["product_code"].to_numpy(),
-        "count_no": count_docs["count_no"].to_numpy(),
-        "doc_number": count_docs["doc_number"].to_numpy(),
-        "count_datetime": count_docs["doc_datetime"].to_numpy(),
-        "interval_start": count_docs["interval_start"].to_numpy(),
-        "interval_end": count_docs["doc_datetime"].to_numpy(),
-        "observed": count_docs["observed"].to_numpy(float),
-        "received": count_docs["received"].to_numpy(float),
-        "usable": count_docs["usable"].to_numpy(bool),
-        "partial_start": count_docs["partial_start"].to_numpy(bool),
-        "unlabelled": unl_counts,
-    })
+    counts = _renamed(count_docs, products, product_code="product_code", count_no="count_no",
+                      doc_number="doc_number", count_datetime="doc_datetime", interval_start="interval_start",
+                      interval_end="doc_datetime", observed="observed", received="received", usable="usable",
+                      partial_start="partial_start")
+    counts = counts.astype({"observed": float, "received": float, "usable": bool, "partial_start": bool})
+    counts["unlabelled"] = unl_counts
     if unl_counts.any():
         log.info("%d counts include unlabelled batches (age counted from the first document)",
                  int(unl_counts.sum()))
@@ -391,3 +377,9 @@ def _merge_constant_runs(seg: pd.DataFrame) -> pd.DataFrame:
         "age_end": seg["age_end"].to_numpy()[order][last],
         "unlabelled": seg["unlabelled"].to_numpy()[order][first],
     })
+
+
+def _renamed(frame: pd.DataFrame, products: np.ndarray, **columns: str) -> pd.DataFrame:
+    """A new frame: ``product`` (the name of each row's product code) and ``name=source`` columns."""
+    return pd.DataFrame({"product": products[frame["product_code"].to_numpy()],
+                         **{name: frame[source].to_numpy() for name, source in columns.items()}})

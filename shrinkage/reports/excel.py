@@ -18,13 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from shrinkage.reports.data import ReportData
-from shrinkage.reports.formats import (
-    EXCEL_NUMBER_FORMATS,
-    MAX_WIDTH,
-    cell_value,
-    display_width,
-    fitted_width,
-)
+from shrinkage.reports.formats import EXCEL_NUMBER_FORMATS, MAX_WIDTH, cell_value, display_width, fitted_width
 from shrinkage.reports.template import Column, ReportTemplate, Section, select_rows
 
 TITLE_FONT = Font(bold=True, size=14)

@@ -31,9 +31,9 @@ from shrinkage.sources.common import (
     build_tree,
     caption_key,
     find_period,
-    find_quantity_columns,
     flag_duplicates,
     header_texts,
+    quantity_layout,
     reconcile_tree,
     row_is_blank,
     same_text,
@@ -199,13 +199,9 @@ class _Layout:
 
     @classmethod
     def find(cls, path: Path, rows: list[list[object]]) -> _Layout:
-        captions = find_quantity_columns(rows)
-        if captions is None:
-            raise ReportError(path, "the batch statement has no header row with the captions "
-                              "Начальный остаток / Приход / Расход / Конечный остаток",
-                              "export the report from 1C with its standard layout")
-        caption_row, columns = captions
-        quantity_columns = tuple(columns[name] for name in QUANTITY_COLUMNS)
+        caption_row, quantity_columns = quantity_layout(
+            path, rows, "Начальный остаток / Приход / Расход / Конечный остаток",
+            "export the report from 1C with its standard layout", report="batch statement")
         header_end = caption_row
         text_columns: list[int] = []
         title = TITLE

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ import pandas as pd
 from shrinkage.config import CONFIG
 from shrinkage.sources.cells import column_letter, normalize_text, parse_quantity
 from shrinkage.sources.hierarchy import Nesting, Role, nest_rows
-from shrinkage.sources.model import GROUP_COLUMNS, PRODUCT_COLUMNS, QUANTITY_COLUMNS, ParseIssue
+from shrinkage.sources.model import GROUP_COLUMNS, PRODUCT_COLUMNS, QUANTITY_COLUMNS, ParseIssue, ReportError
 
 HEADER_SCAN_ROWS = 60
 TOTAL_CAPTION = "итого"
@@ -54,6 +55,17 @@ def find_quantity_columns(rows: list[list[object]], limit: int = HEADER_SCAN_ROW
         if len(found) == 4:
             return r, found
     return None
+
+
+def quantity_layout(path: Path, rows: list[list[object]], captions: str, hint: str,
+                    report: str) -> tuple[int, tuple[int, ...]]:
+    """(caption row index, the four quantity columns in contract order), or a ReportError naming
+    the ``captions`` a ``report`` must have and what to do (``hint``)."""
+    found = find_quantity_columns(rows)
+    if found is None:
+        raise ReportError(path, f"the {report} has no header row with the captions {captions}", hint)
+    caption_row, columns = found
+    return caption_row, tuple(columns[name] for name in QUANTITY_COLUMNS)
 
 
 def parse_day(text: str) -> date:

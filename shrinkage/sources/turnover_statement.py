@@ -10,24 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shrinkage.sources import common
 from shrinkage.sources.cells import normalize_text
-from shrinkage.sources.common import (
-    HEADER_SCAN_ROWS,
-    TOTAL_CAPTION,
-    NameRows,
-    QuantityReader,
-    build_tree,
-    caption_key,
-    find_period,
-    find_quantity_columns,
-    flag_duplicates,
-    header_texts,
-    reconcile_tree,
-    row_is_blank,
-    totals_dict,
-    tree_frames,
-)
-from shrinkage.sources.model import QUANTITY_COLUMNS, ParsedReport, ParseIssue, ReportError, ReportHeader
+from shrinkage.sources.model import ParsedReport, ParseIssue, ReportError, ReportHeader
 
 TITLE = "Оборотно-сальдовая ведомость"
 NAME_CAPTION = "номенклатура"
@@ -35,39 +20,35 @@ NAME_CAPTION = "номенклатура"
 
 def looks_like_turnover_statement(rows: list[list[object]]) -> bool:
     title = TITLE.casefold()
-    for row in rows[:HEADER_SCAN_ROWS]:
+    for row in rows[:common.HEADER_SCAN_ROWS]:
         if any(isinstance(v, str) and title in v.casefold() for v in row):
             return True
-    captions = find_quantity_columns(rows)
-    return captions is not None and any(caption_key(v) == NAME_CAPTION for v in rows[captions[0]])
+    captions = common.find_quantity_columns(rows)
+    return captions is not None and any(common.caption_key(v) == NAME_CAPTION for v in rows[captions[0]])
 
 
 def parse_turnover_statement(path: Path, rows: list[list[object]]) -> ParsedReport:
     """Parse a turnover statement grid (row 1 at index 0) into the ParsedReport contract."""
-    captions = find_quantity_columns(rows)
-    if captions is None:
-        raise ReportError(path, "the turnover statement has no header row with the captions "
-                          "Номенклатура / Начальный остаток / Приход / Расход / Конечный остаток",
-                          "export the report with these columns")
-    caption_row, columns = captions
-    quantity_columns = tuple(columns[name] for name in QUANTITY_COLUMNS)
+    caption_row, quantity_columns = common.quantity_layout(
+        path, rows, "Номенклатура / Начальный остаток / Приход / Расход / Конечный остаток",
+        "export the report with these columns", report="turnover statement")
     header_row = rows[caption_row]
-    name_column = next((c for c, v in enumerate(header_row) if caption_key(v) == NAME_CAPTION),
+    name_column = next((c for c, v in enumerate(header_row) if common.caption_key(v) == NAME_CAPTION),
                        min(quantity_columns) - 1 if min(quantity_columns) > 0 else 0)
     title = next((normalize_text(v) for row in rows[:caption_row + 1] for v in row
                   if isinstance(v, str) and TITLE.casefold() in v.casefold()), TITLE)
-    period = find_period(header_texts(rows, caption_row + 1) + [path.stem])
+    period = common.find_period(common.header_texts(rows, caption_row + 1) + [path.stem])
     header = ReportHeader(title=title, period_start=period[0] if period else None,
                           period_end=period[1] if period else None)
 
     issues: list[ParseIssue] = []
-    quantities = QuantityReader(quantity_columns, issues)
-    items = NameRows()
+    quantities = common.QuantityReader(quantity_columns, issues)
+    items = common.NameRows()
     grand_total = None
     rows_read = 0
     start = caption_row + 1
     # A second caption row ("Количество ...") right under the first belongs to the header.
-    if start < len(rows) and find_quantity_columns(rows[start:start + 1]) is not None:
+    if start < len(rows) and common.find_quantity_columns(rows[start:start + 1]) is not None:
         start += 1
     for r in range(start, len(rows)):
         row = rows[r]
@@ -82,9 +63,9 @@ def parse_turnover_statement(path: Path, rows: list[list[object]]) -> ParsedRepo
                 items.add("", number, quantities.read(row, number))
             continue
         rows_read += 1
-        if name.casefold() == TOTAL_CAPTION:
+        if name.casefold() == common.TOTAL_CAPTION:
             grand_total = (number, quantities.read(row, number))
-            trailing = [i + 1 for i in range(r + 1, len(rows)) if not row_is_blank(rows[i])]
+            trailing = [i + 1 for i in range(r + 1, len(rows)) if not common.row_is_blank(rows[i])]
             if trailing:
                 issues.append(ParseIssue(
                     "rows_after_total", f"rows {trailing[0]}..{trailing[-1]} after Итого were ignored",
@@ -95,16 +76,16 @@ def parse_turnover_statement(path: Path, rows: list[list[object]]) -> ParsedRepo
         raise ReportError(path, "the turnover statement has no product rows",
                           "check the report settings in 1C and export again", row=caption_row + 1)
 
-    tree = build_tree(items, ["either"] * len(items.names), grand_total[1] if grand_total else None)
+    tree = common.build_tree(items, ["either"] * len(items.names), grand_total[1] if grand_total else None)
     if not tree.nesting.exact:
         issues.append(ParseIssue(
             "hierarchy_uncertain", "the group rows could not be matched to their contents by sums; "
             "the group tree is a best guess (see the sum mismatches)", "medium"))
-    products, groups = tree_frames(items, tree)
-    flag_duplicates(list(zip(items.names, items.totals)), items.rows, "the row", issues, items.names)
-    reconcile_tree(items, tree, None, grand_total, issues)
+    products, groups = common.tree_frames(items, tree)
+    common.flag_duplicates(list(zip(items.names, items.totals)), items.rows, "the row", issues, items.names)
+    common.reconcile_tree(items, tree, None, grand_total, issues)
     return ParsedReport(
         kind="turnover_statement", source=path, header=header, products=products, groups=groups,
-        grand_total=totals_dict(grand_total),
+        grand_total=common.totals_dict(grand_total),
         issues=issues, rows_read=rows_read,
     )

@@ -4,15 +4,17 @@
 --   create    CREATE VIEW (SQLite) | CREATE MATERIALIZED VIEW (PostgreSQL)
 --                | CREATE MATERIALIZED VIEW ... WITH (timescaledb.continuous) (TimescaleDB)
 --   options   the continuous-aggregate options (TimescaleDB only)
---   week_COL  the Monday 00:00 that starts the week of column COL
---   month_COL the first day 00:00 of its month
+--   grain     weekly | monthly: a statement that names it is written once per grain
+--   bucket_COL the start of COL's period at that grain (the Monday 00:00 of its week,
+--             the first day 00:00 of its month)
+--   month_COL the first day 00:00 of its month (statements written for one grain only)
 --   finish    WITH DATA | WITH NO DATA (continuous aggregates fill on refresh) | nothing
 -- No joins here: continuous aggregates stay per nomenclature_id / model_id, and the
 -- product names and types come from views on top (views.sql), so renaming or
 -- re-classifying a product shows at once without re-materialising history.
 
-${create} agg_product_weekly${options} AS
-SELECT ${week_calculation_date} AS bucket,
+${create} agg_product_${grain}${options} AS
+SELECT ${bucket_calculation_date} AS bucket,
        nomenclature_id,
        count(*) AS calc_rows,
        sum(initial_balance) AS initial_balance,
@@ -24,22 +26,7 @@ SELECT ${week_calculation_date} AS bucket,
        count(adjusted_shrinkage_rate) AS rate_count,
        sum(CASE WHEN manual_review_required THEN 1 ELSE 0 END) AS review_rows
 FROM calculation_data
-GROUP BY ${week_calculation_date}, nomenclature_id ${finish};
-
-${create} agg_product_monthly${options} AS
-SELECT ${month_calculation_date} AS bucket,
-       nomenclature_id,
-       count(*) AS calc_rows,
-       sum(initial_balance) AS initial_balance,
-       sum(incoming) AS incoming,
-       sum(outgoing) AS outgoing,
-       sum(final_balance) AS final_balance,
-       sum(inventory_shrinkage_total) AS shrinkage_kg,
-       sum(adjusted_shrinkage_rate) AS rate_sum,
-       count(adjusted_shrinkage_rate) AS rate_count,
-       sum(CASE WHEN manual_review_required THEN 1 ELSE 0 END) AS review_rows
-FROM calculation_data
-GROUP BY ${month_calculation_date}, nomenclature_id ${finish};
+GROUP BY ${bucket_calculation_date}, nomenclature_id ${finish};
 
 ${create} agg_forecast_model_monthly${options} AS
 SELECT ${month_forecast_date} AS bucket,

@@ -30,16 +30,10 @@ from tests.db_ops_helpers import (
     seed_timeseries,
     view_columns,
 )
-from tests.tsdb_server import TsdbServer, start_tsdb_server
+from tests.tsdb_server import TsdbServer
 
 pytestmark = pytest.mark.timescaledb
 WEEKS = 8
-
-
-@pytest.fixture(scope="module")
-def tsdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TsdbServer]:
-    with start_tsdb_server(tmp_path_factory.mktemp("tsdb")) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

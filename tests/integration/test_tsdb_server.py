@@ -30,12 +30,6 @@ SENSORS = 3
 
 
 @pytest.fixture(scope="module")
-def tsdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TsdbServer]:
-    with start_tsdb_server(tmp_path_factory.mktemp("tsdb")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def tsdb_engine(tsdb: TsdbServer) -> Iterator[sa.Engine]:
     engine = sa.create_engine(tsdb.url, poolclass=NullPool)
     yield engine

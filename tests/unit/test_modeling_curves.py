@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from shrinkage.modeling.curves import FAMILIES, MAX_FRACTION, Quadratic, make_family
+from tests.modeling_helpers import FAMILY_EXAMPLES
 
 AGES = np.linspace(0.0, 400.0, 801)
 
@@ -37,13 +38,7 @@ def test_gradient_matches_finite_differences(name):
         assert grad[:, j] == pytest.approx(numeric, rel=1e-5, abs=1e-10)
 
 
-@pytest.mark.parametrize("name, params", [
-    ("exp_linear", {"a": 0.03, "b": 0.2, "c": 0.0005}),
-    ("linear", {"a": 0.002}),
-    ("power", {"a": 0.008, "b": 0.5}),
-    ("logarithmic", {"a": 0.01, "b": 0.5}),
-    ("quadratic", {"a": 0.001, "b": 0.00005}),
-])
+@pytest.mark.parametrize("name, params", FAMILY_EXAMPLES)
 def test_fit_on_points_recovers_the_parameters(name, params):
     truth = make_family(name, params)
     t = np.linspace(0.5, 40, 60)

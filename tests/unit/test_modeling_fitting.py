@@ -11,15 +11,8 @@ import pytest
 from shrinkage.modeling.baseline import fit_naive_baseline, naive_observations
 from shrinkage.modeling.curves import make_family
 from shrinkage.modeling.exposure import build_exposure
-from shrinkage.modeling.fitting import (
-    INDIVIDUAL,
-    POOLED,
-    SHRUNK,
-    ShrinkageFitter,
-    aicc,
-    priority_weights,
-)
-from tests.modeling_helpers import dried_products, simulate, true_curve
+from shrinkage.modeling.fitting import INDIVIDUAL, POOLED, SHRUNK, ShrinkageFitter, aicc, priority_weights
+from tests.modeling_helpers import FAMILY_EXAMPLES, dried_products, simulate, true_curve
 
 TRUE_S = make_family("exp_linear", {"a": 0.03, "b": 0.2, "c": 0.0005})
 AGES = np.array([7.0, 14.0])
@@ -85,13 +78,7 @@ def test_surplus_specification_fixes_r():
     assert fitter.fits_["P001"].surplus_source == "estimated"
 
 
-@pytest.mark.parametrize("family, params", [
-    ("exp_linear", {"a": 0.03, "b": 0.2, "c": 0.0005}),
-    ("linear", {"a": 0.002}),
-    ("power", {"a": 0.008, "b": 0.5}),
-    ("logarithmic", {"a": 0.01, "b": 0.5}),
-    ("quadratic", {"a": 0.001, "b": 0.00005}),
-])
+@pytest.mark.parametrize("family, params", FAMILY_EXAMPLES)
 def test_aicc_picks_the_true_family_on_clean_data(family, params):
     products = dried_products(6, curve=true_curve(family, **params), prefix=family[:3])
     sim = simulate(products, weeks=26, seed=3, count_noise_kg=0.001)

@@ -5,16 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from shrinkage.quality import validate_report
-from tests.quality_helpers import (
-    build_report,
-    failed_rules,
-    herring,
-    index_of,
-    issue_rows,
-    issues_of,
-    roach,
-    row_of,
-)
+from tests.quality_helpers import build_report, failed_rules, herring, index_of, issue_rows, issues_of, roach, row_of
 
 HERRING = "СЕЛЬДЬ Х/К"
 ROACH = "ВОБЛА ВЯЛЕНАЯ"
@@ -118,21 +109,23 @@ def test_nested_groups_sum_all_products_below():
     assert issue_rows(validate_report(report), "group_matches_products") == [9]
 
 
-def test_small_grand_total_mismatch_is_a_warning():
+def grand_total_off_by(kg: float):
+    """A report whose «Итого» row is off by ``kg`` in its opening and closing, and its verdict."""
     report = build_report()
-    report.grand_total["opening"] += 0.01
-    report.grand_total["closing"] += 0.01
-    result = validate_report(report)
+    report.grand_total["opening"] += kg
+    report.grand_total["closing"] += kg
+    return report, validate_report(report)
+
+
+def test_small_grand_total_mismatch_is_a_warning():
+    report, result = grand_total_off_by(0.01)
     assert issue_rows(result, "grand_total_matches") == [report.grand_total["row"]]
     assert result.check("totals_grossly_mismatched").passed
     assert result.success
 
 
 def test_gross_grand_total_mismatch_blocks():
-    report = build_report()
-    report.grand_total["opening"] += 50.0
-    report.grand_total["closing"] += 50.0
-    result = validate_report(report)
+    report, result = grand_total_off_by(50.0)
     assert issue_rows(result, "totals_grossly_mismatched") == [report.grand_total["row"]]
     assert result.check("totals_grossly_mismatched").blocking
     assert not result.success
