@@ -234,11 +234,41 @@ class ModelingSettings:
     # Seasonal effect: a month needs this many counts and this p-value (Bonferroni-corrected).
     seasonal_min_counts: int = 8
     seasonal_alpha: float = 0.01
+    # A keying error is reversed by the next count: the two residuals cancel within this share.
+    reversal_tolerance: float = 0.5
+    # Clusters of similar curves are reported only above this mean silhouette.
+    min_silhouette: float = 0.25
+    # kg of receipts in a product's counts below which r cannot be estimated (treated as none).
+    min_received_kg: float = 1e-3
+    # Relative noise of a count shortage assumed when no fitted product of the type tells better.
+    default_relative_noise: float = 0.1
+    # Scale of the first, near-L1 robust fit, relative to the typical count shortage.
+    initial_relative_scale: float = 0.02
+    # Rounds of (fit, re-estimate the noise scale) before the families are compared.
+    noise_rounds: int = 4
+    # Relative tolerances of least_squares for a fit that is kept (the loosest that leaves the
+    # demo benchmark's family choices and S errors as they are).
+    fit_tolerance: float = 1e-6
+    # Looser tolerance for the noise-scale rounds, whose fits only steer (the scale changes again
+    # after each): the kept fit of the main family restarts from where they ended. Alternative
+    # families are not screened with it: on clean data a loose stop can leave a cost far above
+    # its optimum (slow convergence, tiny noise) and the wrong family would win.
+    round_tolerance: float = 1e-3
+    # Start of an estimated surplus rate (fraction).
+    surplus_rate_start: float = 0.02
+    # Counts whose shortage is this many robust spreads from the product's median start out of
+    # the first fitting round.
+    prescreen_spreads: float = 15.0
+    # Prior spread of r (fraction) for a shrunk fit's pull toward the type's surplus rate.
+    shrink_prior_r: float = 0.02
+    # A batch balance below this (kg) is empty stock (book rounding).
+    empty_kg: float = 5e-4
 
 
 @dataclass(frozen=True)
 class FitRunSettings:
-    """Knobs of a fit run from the database (shrinkage.db.modeling_store): forecasts, surplus, registry."""
+    """Knobs of a fit run from the database (shrinkage.app.fit, forecasts, surplus): forecasts,
+    surplus, registry."""
 
     # Version of the curve-family code; a new `models` row per family when it changes.
     model_version: str = "1"
@@ -253,6 +283,8 @@ class FitRunSettings:
     surplus_min_z: float = 3.0
     # Counts with receipts below this (kg) in their interval cannot validate a surplus pattern.
     surplus_min_received_kg: float = 0.5
+    # A surplus recommendation is fully confident once this many counts had receipts.
+    surplus_full_confidence_counts: int = 6
     # Default feedback preference created when none is active.
     default_feedback_frequency: str = "weekly"
     # |actual - predicted| surplus (fraction of the received weight) under which a pattern

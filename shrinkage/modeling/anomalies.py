@@ -28,10 +28,6 @@ from shrinkage.config import CONFIG, ModelingSettings
 from shrinkage.modeling.exposure import Exposure
 from shrinkage.modeling.fitting import CurveFit
 
-# A reversal cancels the earlier error when the two residuals sum to less than this share.
-REVERSAL_TOLERANCE = 0.5
-# Clusterings whose mean silhouette is below this show no structure worth reporting.
-MIN_SILHOUETTE = 0.25
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                "Dec")
 
@@ -108,7 +104,7 @@ def score_counts(exposure: Exposure, fits: Mapping | Iterable[CurveFit],
         if product[i] != product[i - 1] or np.sign(residual[i]) == np.sign(residual[i - 1]):
             continue
         bigger = max(abs(residual[i]), abs(residual[i - 1]))
-        if abs(residual[i] + residual[i - 1]) < REVERSAL_TOLERANCE * bigger:
+        if abs(residual[i] + residual[i - 1]) < s.reversal_tolerance * bigger:
             compensating[i] = True
             reverses[i] = scores["doc_number"].iat[i - 1]
     scores["anomalous"] = flagged & ~compensating
@@ -146,7 +142,7 @@ def cluster_products(fits: Mapping | Iterable[CurveFit], ages=None, max_clusters
 
     Agglomerative (Ward) clustering on standardised S values, the number of groups chosen by
     silhouette; a group's confidence is its members' mean silhouette. No pattern when the
-    best clustering has no structure (mean silhouette below MIN_SILHOUETTE).
+    best clustering has no structure (mean silhouette below ``min_silhouette``).
     """
     s = settings or CONFIG.modeling
     ages = np.asarray(ages if ages is not None else s.reference_ages_days, dtype=float)
@@ -163,7 +159,7 @@ def cluster_products(fits: Mapping | Iterable[CurveFit], ages=None, max_clusters
         sil = silhouette_samples(features, labels)
         if best is None or sil.mean() > best[2].mean():
             best = (k, labels, sil)
-    if best is None or best[2].mean() < MIN_SILHOUETTE:
+    if best is None or best[2].mean() < s.min_silhouette:
         return []
     k, labels, sil = best
     out = []

@@ -31,8 +31,7 @@ REQUIRED_COLUMNS = (
     "opening", "incoming", "outgoing", "closing",
 )
 DAY = pd.Timedelta(days=1)
-# kg below which a balance counts as empty (1C keeps grams).
-EMPTY_KG = 5e-4
+EMPTY_KG = CONFIG.modeling.empty_kg
 FIRST_COUNT_POLICIES = ("drop", "from_data_start")
 
 

@@ -31,29 +31,6 @@ log = logging.getLogger(__name__)
 
 INDIVIDUAL, SHRUNK, POOLED = "individual", "shrunk", "pooled"
 MAD_TO_SIGMA = 1.4826
-# kg of receipts in a product's counts below which r cannot be estimated (treated as none).
-MIN_RECEIVED_KG = 1e-3
-# Relative noise of a count shortage assumed when no fitted product of the type tells better.
-DEFAULT_RELATIVE_NOISE = 0.1
-# Scale of the first, near-L1 robust fit, relative to the typical count shortage.
-INITIAL_RELATIVE_SCALE = 0.02
-# Rounds of (fit, re-estimate the noise scale) before the families are compared.
-NOISE_ROUNDS = 4
-# Relative tolerances of least_squares for a fit that is kept (the loosest that leaves the
-# demo benchmark's family choices and S errors as they are).
-TOLERANCE = 1e-6
-# Looser tolerance for the noise-scale rounds, whose fits only steer (the scale changes again
-# after each): the kept fit of the main family restarts from where they ended at TOLERANCE.
-# Alternative families are not screened with it: on clean data a loose stop can leave a cost
-# far above its optimum (slow convergence, tiny noise) and the wrong family would win.
-ROUND_TOLERANCE = 1e-3
-# Start of an estimated surplus rate (fraction).
-DEFAULT_R_START = 0.02
-# Counts whose shortage is this many robust spreads from the product's median start out
-# of the first fitting round (see _plausible_counts).
-PRESCREEN_SPREADS = 15.0
-# Prior spread of r (fraction) for a shrunk fit's pull toward the type's surplus rate.
-SHRINK_PRIOR_R = 0.02
 
 
 @dataclass(frozen=True)
@@ -137,6 +114,7 @@ class _Penalty:
     target: np.ndarray
     tau: np.ndarray
     r_target: float | None = None
+    r_tau: float = 0.02  # prior spread of r (fraction)
 
 
 @dataclass(frozen=True)
@@ -166,7 +144,7 @@ def _residuals(problem: _Problem, family: CurveFamily, x: np.ndarray) -> np.ndar
         return res
     extra = [(family.curve(pen.ages, theta) - pen.target) / pen.tau]
     if pen.r_target is not None and r is not None:
-        extra.append(np.array([(r - pen.r_target) / SHRINK_PRIOR_R]))
+        extra.append(np.array([(r - pen.r_target) / pen.r_tau]))
     return np.concatenate([res, *extra])
 
 
@@ -187,7 +165,7 @@ def _jacobian(problem: _Problem, family: CurveFamily, x: np.ndarray) -> np.ndarr
     rows = [jac, pen_rows]
     if pen.r_target is not None and r is not None:
         r_row = np.zeros((1, jac.shape[1]))
-        r_row[0, -1] = 1.0 / SHRINK_PRIOR_R
+        r_row[0, -1] = 1.0 / pen.r_tau
         rows.append(r_row)
     return np.vstack(rows)
 
@@ -206,12 +184,13 @@ def aicc(rss: float, n: int, k: int) -> float:
 
 def _fit_family(problem: _Problem, family: CurveFamily, settings: ModelingSettings,
                 starts: list[np.ndarray] | None = None,
-                tolerance: float = TOLERANCE) -> _FamilyResult:
+                tolerance: float | None = None) -> _FamilyResult:
     """Best least-squares fit of one family over several starts (screened by initial cost).
 
-    ``tolerance`` is least_squares' ftol/xtol/gtol: TOLERANCE for a fit that is kept,
-    ROUND_TOLERANCE for a noise round's.
+    ``tolerance`` is least_squares' ftol/xtol/gtol: ``settings.fit_tolerance`` for a fit that
+    is kept (the default), ``settings.round_tolerance`` for a noise round's.
     """
+    tolerance = tolerance or settings.fit_tolerance
     free_r = problem.free_received is not None
     lo, hi = family.lower, family.upper
     if free_r:
@@ -225,7 +204,7 @@ def _fit_family(problem: _Problem, family: CurveFamily, settings: ModelingSettin
         start = np.asarray(start, dtype=float)
         x0 = family.clip_theta(start[: family.n_params])
         if free_r:
-            r0 = start[family.n_params] if len(start) > family.n_params else DEFAULT_R_START
+            r0 = start[family.n_params] if len(start) > family.n_params else settings.surplus_rate_start
             x0 = np.append(x0, r0)
         x0 = np.clip(x0, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
         res0 = _residuals(problem, family, x0)
@@ -358,7 +337,7 @@ class ShrinkageFitter:
         """Individual fit: every family, robust loss, AICc choice."""
         s = self.settings
         weights = np.ones(pe.n_counts) if weights is None else np.asarray(weights, float)
-        free, offset, source = _surplus_setup(pe, fixed_surplus_rate)
+        free, offset, source = _surplus_setup(pe, fixed_surplus_rate, s.min_received_kg)
         floor = max(s.noise_floor_kg, 1e-3 * float(np.median(np.abs(pe.observed))))
         families = self._families()
         # The noise scale sets where the robust loss stops trusting a residual, but it must
@@ -367,19 +346,19 @@ class ShrinkageFitter:
         # loss still feels gross errors a little, and with few counts a surplus rate can
         # trade against the curve to absorb them; so counts beyond reject_z scales are then
         # left out (weight 0) and the rounds repeat on the rest.
-        sigma = max(INITIAL_RELATIVE_SCALE * float(np.median(np.abs(pe.observed))), floor)
+        sigma = max(s.initial_relative_scale * float(np.median(np.abs(pe.observed))), floor)
         k_main = families[0].n_params + (free is not None)
         main = None
-        kept = _plausible_counts(pe.observed, floor)
+        kept = _plausible_counts(pe.observed, floor, s.prescreen_spreads)
         last_sigma = sigma
         settled = False
-        for _ in range(NOISE_ROUNDS):
+        for _ in range(s.noise_rounds):
             problem = _Problem(pe, np.full(pe.n_counts, sigma), weights * kept, offset, free,
                                s.surplus_rate_bounds)
             starts = family_starts = families[0].starts(pe.rate_hint())
             if main is not None:
                 starts = [main.x, *family_starts]
-            main = _fit_family(problem, families[0], s, starts, ROUND_TOLERANCE)
+            main = _fit_family(problem, families[0], s, starts, s.round_tolerance)
             residual = pe.observed - main.expected
             sigma = robust_scale(residual[kept], k_main, floor)
             new_kept = np.abs(residual) <= s.reject_z * sigma
@@ -470,7 +449,7 @@ class ShrinkageFitter:
         ratios = [f.noise_scale / max(float(np.mean(np.abs(_observed_of(f)))), 1e-9)
                   for p in members if (f := self.fits_.get(p)) is not None
                   and f.method == INDIVIDUAL and len(f.residuals)]
-        return float(np.median(ratios)) if ratios else DEFAULT_RELATIVE_NOISE
+        return float(np.median(ratios)) if ratios else self.settings.default_relative_noise
 
     def _sigma_for(self, product, pe: ProductExposure, relative_noise: float) -> float:
         fit = self.fits_.get(product)
@@ -494,12 +473,12 @@ class ShrinkageFitter:
             if known is None and fit is not None and fit.surplus_source == "estimated":
                 known = fit.surplus_rate
             offset.append((known or 0.0) * pe.received)
-            if known is not None and float(pe.received.sum()) > MIN_RECEIVED_KG:
+            if known is not None and float(pe.received.sum()) > s.min_received_kg:
                 known_rates.append(known)
             free_q.append(pe.received if known is None else np.zeros(pe.n_counts))
         pooled = ProductExposure.concat(parts)
         free = np.concatenate(free_q)
-        has_free = float(free.sum()) > MIN_RECEIVED_KG
+        has_free = float(free.sum()) > s.min_received_kg
         problem = _Problem(pooled, np.concatenate(sigma), weights_all[pooled.count_rows],
                            np.concatenate(offset), free if has_free else None,
                            s.surplus_rate_bounds)
@@ -527,11 +506,11 @@ class ShrinkageFitter:
         ages = np.asarray(s.reference_ages_days, dtype=float)
         target = family.predict(ages)
         tau = s.shrink_prior_rel * target + s.shrink_prior_abs
-        free, offset, source = _surplus_setup(pe, fixed_r)
+        free, offset, source = _surplus_setup(pe, fixed_r, s.min_received_kg)
         r_target = type_fit.surplus_rate if free is not None else None
         sigma = self._sigma_for(None, pe, self._fleet_relative_noise)
         problem = _Problem(pe, np.full(pe.n_counts, sigma), weights, offset, free,
-                           s.surplus_rate_bounds, _Penalty(ages, target, tau, r_target))
+                           s.surplus_rate_bounds, _Penalty(ages, target, tau, r_target, s.shrink_prior_r))
         result = _fit_family(problem, family, s, [family.theta_, *family.starts(pe.rate_hint())])
         return _make_fit(pe, result, SHRUNK, sigma, source, ptype, s,
                          fixed_surplus_rate=fixed_r)
@@ -542,7 +521,7 @@ class ShrinkageFitter:
         family = type_fit.curve()
         if fixed_r is not None:
             r, source = float(fixed_r), "specified"
-        elif pe.n_counts and float(pe.received.sum()) > MIN_RECEIVED_KG:
+        elif pe.n_counts and float(pe.received.sum()) > s.min_received_kg:
             r, source = type_fit.surplus_rate, "type"
         else:
             r, source = 0.0, "none"
@@ -553,7 +532,7 @@ class ShrinkageFitter:
         return _make_fit(pe, result, POOLED, sigma, source, ptype, s, surplus_rate=r)
 
 
-def _plausible_counts(observed: np.ndarray, floor: float) -> np.ndarray:
+def _plausible_counts(observed: np.ndarray, floor: float, spreads: float) -> np.ndarray:
     """Counts whose shortage is not far outside the product's usual range, to start from.
 
     A keying error and its reversal at the next count are two huge shortages of opposite
@@ -566,7 +545,7 @@ def _plausible_counts(observed: np.ndarray, floor: float) -> np.ndarray:
     centre = float(np.median(observed))
     spread = MAD_TO_SIGMA * float(np.median(np.abs(observed - centre)))
     scale = max(spread, 0.25 * abs(centre), floor)
-    kept = np.abs(observed - centre) <= PRESCREEN_SPREADS * scale
+    kept = np.abs(observed - centre) <= spreads * scale
     return kept if kept.sum() >= max(len(observed) // 2, 1) else np.ones(len(observed), bool)
 
 
@@ -579,11 +558,11 @@ def _observed_of(fit: CurveFit) -> np.ndarray:
     return np.asarray(fit.residuals) + np.asarray(fit.expected)
 
 
-def _surplus_setup(pe: ProductExposure, fixed_r: float | None):
+def _surplus_setup(pe: ProductExposure, fixed_r: float | None, min_received_kg: float):
     """(free received or None, fixed offset r Q, source) for one product's counts."""
     if fixed_r is not None:
         return None, float(fixed_r) * pe.received, "specified"
-    if float(pe.received.sum()) > MIN_RECEIVED_KG:
+    if float(pe.received.sum()) > min_received_kg:
         return pe.received, np.zeros(pe.n_counts), "estimated"
     return None, np.zeros(pe.n_counts), "none"
 

@@ -21,8 +21,6 @@ from shrinkage.modeling.exposure import Exposure
 from shrinkage.modeling.fitting import CurveFit
 
 METHOD = "exposure fit: r estimated jointly with S(t) over the counts (robust)"
-# Counts with receipts needed for full confidence in a recommendation.
-FULL_CONFIDENCE_COUNTS = 6
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def recommend_surplus(exposure: Exposure, fits: Mapping, fixed_products=(),
 
     Products whose r is fixed by a surplus specification (``fixed_products``) are skipped:
     their r was not estimated. Confidence = (2 Φ(z) - 1) scaled down while fewer than
-    FULL_CONFIDENCE_COUNTS counts had receipts; supporting data holds every number used,
+    ``surplus_full_confidence_counts`` counts had receipts; supporting data holds every number used,
     including the counts that found more stock than the books.
     """
     s = settings or CONFIG.fit_run
@@ -77,7 +75,7 @@ def recommend_surplus(exposure: Exposure, fits: Mapping, fixed_products=(),
             continue
         per_count = (fit.surplus_rate - with_receipts["residual"] / with_receipts["received"])
         surplus_counts = counts[counts["observed"] < 0]
-        coverage = min(1.0, len(with_receipts) / FULL_CONFIDENCE_COUNTS)
+        coverage = min(1.0, len(with_receipts) / s.surplus_full_confidence_counts)
         confidence = float(np.clip((2.0 * stats.norm.cdf(z) - 1.0) * coverage, 0.0, 1.0))
         out.append(SurplusAdvice(
             product=product, percentage=round(100.0 * fit.surplus_rate, 4),
