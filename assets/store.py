@@ -16,9 +16,10 @@ from shrinkage.app.analytics import write_analytics
 from shrinkage.app.fit import FitRun, fit_and_register, load_observations
 from shrinkage.app.forecasts import write_forecasts
 from shrinkage.app.registry import coefficients_in_force
+from shrinkage.app.reports import write_report
 from shrinkage.app.surplus import write_surplus
 from shrinkage.modeling.observations import Observations
-from shrinkage.reports import curves_png, markdown_table, write_reports
+from shrinkage.reports import curves_png, markdown_table
 
 GROUP = "store"
 NORMALISED = [dg.AssetKey("calculation_data"), dg.AssetKey("batch_movements")]
@@ -141,7 +142,7 @@ def analytics(context: dg.AssetExecutionContext, database: DatabaseResource,
 )
 def reports(context: dg.AssetExecutionContext, database: DatabaseResource,
             settings: SettingsResource) -> dg.MaterializeResult:
-    paths = write_reports(database.engine(), settings.reports_folder())
+    paths = write_report(database.engine(), settings.reports_folder())
     context.log.info("%d report files written to %s", len(paths), settings.reports_folder())
     listing = "\n".join(str(p) for p in paths)
     return dg.MaterializeResult(metadata={

@@ -28,7 +28,7 @@ class DatabaseResource(dg.ConfigurableResource):
     """Where the application tables live (not Dagster's own storage).
 
     ``url`` comes from ``SHRINKAGE_DATABASE_URL``; left empty, the settings module decides
-    (the seed's ``DB_*`` variables, else the embedded SQLite file).
+    (the plan's ``DB_*`` variables, else the embedded SQLite file).
     """
 
     url: str | None = Field(

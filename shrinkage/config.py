@@ -1,6 +1,6 @@
 """Settings from the environment, and the numbers that matter, in one place.
 
-Database: ``SHRINKAGE_DATABASE_URL`` (any SQLAlchemy URL), else the seed's ``DB_HOST`` /
+Database: ``SHRINKAGE_DATABASE_URL`` (any SQLAlchemy URL), else the customer's plan's ``DB_HOST`` /
 ``DB_PORT`` / ``DB_NAME`` / ``DB_USER`` / ``DB_PASSWORD`` build a PostgreSQL URL, else the
 embedded SQLite default. Secret values are held as ``SecretStr`` and every URL that leaves
 this module for a log or a message goes through :func:`mask_url`.
@@ -45,7 +45,7 @@ def project_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Runtime settings; env names follow the customer's plan (seed 4.2) where it names them."""
+    """Runtime settings; env names follow the customer's plan (docs/database-plan.md 4.2) where it names them."""
 
     model_config = SettingsConfigDict(
         env_file=None, extra="ignore", case_sensitive=False, secrets_dir=None,

@@ -1,7 +1,7 @@
 """From a parsed report to the rows of the schema: one row per product and period, batch movements.
 
 Pure pandas, no database: the loader writes what this returns. Definitions follow
-DOMAIN.md: ``storage_days`` is the FIFO mean age of the stock on hand at the end of the
+docs/DOMAIN.md: ``storage_days`` is the FIFO mean age of the stock on hand at the end of the
 report; the inventory period runs from the product's previous count in the file (or the
 report start) to its last count; ``inventory_shrinkage_total`` sums the count shortages;
 ``pre_shrinkage_days`` is the mean age of the stock already on hand when the period began

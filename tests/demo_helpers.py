@@ -1,5 +1,5 @@
 """Shared helpers for the demo-data tests: reading a written statement back, and the
-exposure model of DOMAIN.md computed independently of the simulator's internals."""
+exposure model of docs/DOMAIN.md computed independently of the simulator's internals."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def exposure_by_product(sim: StoreSimulation) -> dict[str, ProductExposure]:
     """Expected versus observed count shortages per product over the whole simulation.
 
     Uses only what a statement shows (book balance per batch as a step function of time) plus
-    the true curve, as the modelling code will: DOMAIN.md "From reports to shrinkage observations".
+    the true curve, as the modelling code will: docs/DOMAIN.md "From reports to shrinkage observations".
     """
     start = datetime.combine(sim.params.start, datetime.min.time())
     result = {}

@@ -44,7 +44,7 @@ class Product:
 
 
 def herring() -> Product:
-    """The DOMAIN.md example: 0.036 kg short at the count out of 2.150 (1.7 %)."""
+    """The docs/DOMAIN.md example: 0.036 kg short at the count out of 2.150 (1.7 %)."""
     return Product("СЕЛЬДЬ Х/К", "КОПЧЕНАЯ РЫБА (весовой товар)", [
         Doc("Отчет отдела о розничных продажах", "000000000000301", "03.03.2025 21:05:10",
             [("21.02.2025 8:40:00", 4.100, 0.0, 1.950)]),

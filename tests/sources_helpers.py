@@ -21,7 +21,7 @@ PERIOD = "01.03.2025 - 31.03.2025"
 HERRING = "СЕЛЬДЬ Х/К"
 HERRING_GROUP = "РЫБА ХОЛОДНОГО КОПЧЕНИЯ (весовой товар)"
 
-# DOMAIN.md's example product, row for row.
+# docs/DOMAIN.md's example product, row for row.
 HERRING_ROWS = [
     (HERRING, 4.100, 2.000, 1.986, 4.114),
     ("Отчет отдела о розничных продажах 000000000000301 от 03.03.2025 21:05:10", 4.100, None, 1.950, 2.150),
@@ -156,7 +156,7 @@ def write_csv(path: Path, grid: list[list[object]], *, delimiter: str = ";", enc
 # -- the committed fixtures' contents (make_fixtures.py writes them; tests compare to them) --
 
 def clean_batch_grid() -> list[list[object]]:
-    """DOMAIN.md's example under one group: warehouse = group = СЕЛЬДЬ Х/К."""
+    """docs/DOMAIN.md's example under one group: warehouse = group = СЕЛЬДЬ Х/К."""
     return batch_statement_grid([(HERRING_GROUP, *HERRING_TOTALS), *HERRING_ROWS],
                                 warehouse_totals=HERRING_TOTALS)
 

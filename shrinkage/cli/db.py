@@ -200,15 +200,13 @@ def db_roles(grants: tuple[str, ...]) -> None:
               help="Drop chunks older than this many days (default: keep everything).")
 def db_policies(compress_after_days: int, retention_days: int | None) -> None:
     """TimescaleDB: set the compression and retention policy ages of the hypertables."""
-    from shrinkage.db.timeseries import apply_policies, our_hypertables, policy_jobs
+    from shrinkage.db.timeseries import set_policies
 
     policies = dataclasses.replace(CONFIG.timeseries, compress_after_days=compress_after_days,
                                    retention_days=retention_days)
-    with state().engine().begin() as conn:
-        if not our_hypertables(conn):
-            raise CliError("this database has no hypertables (TimescaleDB is not in use): nothing to set")
-        apply_policies(conn, policies)
-        jobs = policy_jobs(conn)
+    jobs = set_policies(state().engine(), policies)
+    if jobs is None:
+        raise CliError("this database has no hypertables (TimescaleDB is not in use): nothing to set")
     for job_id, proc, relation in jobs:
         click.echo(f"  job {job_id:<6} {proc:<40} {relation}")
 

@@ -1,6 +1,6 @@
-"""The customer's 18 tables (seed section 3.2, every column by name) plus what the model needs.
+"""The customer's 18 tables (docs/database-plan.md section 3.2, every column by name) plus what the model needs.
 
-Relationships follow the ER diagram of seed section 3.1. Where the column lists and the
+Relationships follow the ER diagram of docs/database-plan.md section 3.1. Where the column lists and the
 diagram disagree the diagram wins and the missing column is added (e.g.
 ``ml_model_registry.model_id``, ``forecasts.model_id``, ``analytics.ml_model_registry_id``,
 ``surplus_patterns.feedback_preference_id``); the two many-to-many edges of the diagram
@@ -9,7 +9,7 @@ tables. Extra tables: ``batch_movements`` (each batch's book balance at every do
 input of the exposure model) and the two association tables.
 
 JSON columns become JSONB on PostgreSQL. Every table carries ``created_at`` / ``updated_at``
-(seed 4.3); ``updated_at`` is maintained by SQLAlchemy on every ORM or Core update.
+(docs/database-plan.md 4.3); ``updated_at`` is maintained by SQLAlchemy on every ORM or Core update.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    """created_at / updated_at on every table (seed 4.3)."""
+    """created_at / updated_at on every table (docs/database-plan.md 4.3)."""
 
     # Fetch server-made values (timestamps) at flush, so objects stay usable after the session.
     __mapper_args__ = {"eager_defaults": True}
@@ -722,7 +722,7 @@ class MLModelRegistry(TimestampMixin, Base):
     analytics: Mapped[list[Analytics]] = relationship(back_populates="registry_entry")
 
 
-# The customer's contract: seed 3.2 table name -> ORM class.
+# The customer's contract: docs/database-plan.md 3.2 table name -> ORM class.
 CONTRACT_TABLES: dict[str, type[Base]] = {
     "source_data": SourceData,
     "nomenclature": Nomenclature,

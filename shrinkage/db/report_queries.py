@@ -8,7 +8,7 @@ SQLite and PostgreSQL match a partial index), and period filters through
 ``ix_calculation_data_period``. Product names and types and the active registry versions
 come from the TTL cache (:mod:`shrinkage.db.cache`), not from a join on every query.
 
-Units: shrinkage quantities in kg; fractions as fractions (0.05 = 5 %); the seed's
+Units: shrinkage quantities in kg; fractions as fractions (0.05 = 5 %); the plan's
 ``*_surplus_percentage`` columns hold percent points (5.0 = 5 %) and are turned into
 fractions here (``recommended_rate``) so that every report formats them alike.
 """

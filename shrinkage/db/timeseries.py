@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from shrinkage.config import TimeSeriesPolicies
 from shrinkage.db.sqlfiles import run_sql_file
@@ -228,6 +228,16 @@ def policy_jobs(connection: Connection) -> list[tuple[int, str, str]]:
     return [tuple(r) for r in connection.execute(text(
         "SELECT job_id, proc_name, hypertable_name FROM timescaledb_information.jobs "
         "WHERE hypertable_schema = current_schema() ORDER BY job_id")).all()]
+
+
+def set_policies(engine: Engine, policies: TimeSeriesPolicies) -> list[tuple[int, str, str]] | None:
+    """An operation: apply ``policies`` to the hypertables in one transaction and return the
+    policy jobs; None when the database has no hypertables (TimescaleDB not in use)."""
+    with engine.begin() as conn:
+        if not our_hypertables(conn):
+            return None
+        apply_policies(conn, policies)
+        return policy_jobs(conn)
 
 
 def _rebuild_as_plain_table(connection: Connection, table: str) -> None:

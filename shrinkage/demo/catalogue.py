@@ -3,7 +3,7 @@
 The names are the kind a Russian fish shop keeps in 1C (including awkward ones with quotes,
 slashes and trailing spaces, which readers must survive). Each name classifies to the type
 listed next to it under the keyword table of :mod:`shrinkage.config`; a unit test holds that
-promise. The type profiles encode DOMAIN.md "Plausible magnitudes": they are assumptions of
+promise. The type profiles encode docs/DOMAIN.md "Plausible magnitudes": they are assumptions of
 the simulator, not knobs of the pipeline, so they live here rather than in config.
 """
 

@@ -1,6 +1,6 @@
 """A fish store simulated with known truth: physical goods shrink, books follow 1C's rules.
 
-Physics and bookkeeping follow DOMAIN.md "From reports to shrinkage observations":
+Physics and bookkeeping follow docs/DOMAIN.md "From reports to shrinkage observations":
 - every batch on the shelf shrinks continuously, m(t2) = m(t1)·(1 − S(age2)) / (1 − S(age1)),
   held exactly by storing each batch's *fresh-equivalent* mass M with m = M·(1 − S(age));
 - a receipt of documented q puts q·(1 + r) on the shelf;

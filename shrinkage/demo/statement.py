@@ -1,4 +1,4 @@
-"""Movement documents and their rendering into a 1C batch statement (DOMAIN.md section A).
+"""Movement documents and their rendering into a 1C batch statement (docs/DOMAIN.md section A).
 
 Quantities are held as integer grams so that every identity of the statement (opening + in
 − out = closing, batches sum to their document, documents chain, children sum to parents)

@@ -3,7 +3,7 @@
 - ``dedupe_movements``: overlapping source files list the same document twice; one copy of
   each batch line is kept, or the exposure model would count that stock twice;
 - ``turnover_observations``: the coarser per-period observation of a turnover statement
-  (DOMAIN.md), for products and periods that have no batch movements;
+  (docs/DOMAIN.md), for products and periods that have no batch movements;
 - :class:`Observations`: movements in the exposure contract, the exposure, product types,
   fixed surplus rates, priority periods, calculation rows and the naive baseline points.
 """

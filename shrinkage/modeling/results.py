@@ -179,12 +179,12 @@ def window_count_rows(forecasts: pd.DataFrame, counts: pd.DataFrame,
 def stock_forecast_actual(forecast_kg, booked_kg, expected_kg, floor_kg: float) -> np.ndarray:
     """The actual of a forecast of the stock on hand: its loss as the counts found it.
 
-    A forecast (DOMAIN.md) is the loss over N days of the stock on hand if it stayed on the
+    A forecast (docs/DOMAIN.md) is the loss over N days of the stock on hand if it stayed on the
     shelf. The count that follows books something else: the loss of everything that sat on
     the shelf in its interval (that stock as it sold down, plus what arrived and sold after
     the forecast, minus surplus on receipts). Compared raw, the two differ by the flows, not
     by the model's error. Which batch lost what cannot be read off the count (one batch's
-    count line is a noisy unit, DOMAIN.md), so the booked shortage is put on the forecast's
+    count line is a noisy unit, docs/DOMAIN.md), so the booked shortage is put on the forecast's
     stock in proportion to what the forecast's own coefficients expected for the window's
     counts with their real flows (``expected_kg``): actual = forecast * booked / expected.
     The error is then the count's surprise under the coefficients the forecast used, and a

@@ -1,6 +1,6 @@
 """Reader for the 1C batch statement ("Ведомость по партиям номенклатуры").
 
-The layout is described in DOMAIN.md (section A). The reader works in one pass over the
+The layout is described in docs/DOMAIN.md (section A). The reader works in one pass over the
 rows, keeping only plain Python lists, and builds each DataFrame once at the end. Batch
 labels and document texts repeat thousands of times, so each distinct text is parsed once
 and the per-row work is a dict look-up and four float reads: a 200,000-row statement

@@ -106,7 +106,7 @@ def test_indexes_exist(engine):
             assert column in indexed | {pk[0]} | uniques, f"{table}.{column} has no index"
 
 
-# The diagram of seed 3.1: (parent, child attribute on parent, child, parent attribute on child)
+# The diagram of docs/database-plan.md 3.1: (parent, child attribute on parent, child, parent attribute on child)
 DIAGRAM_EDGES = [
     (m.Nomenclature, "calculation_data", m.CalculationData, "nomenclature"),
     (m.Nomenclature, "surplus_specifications", m.SurplusSpecification, "nomenclature"),

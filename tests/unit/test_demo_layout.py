@@ -1,4 +1,4 @@
-"""The written weekly statements have exactly the 1C layout of DOMAIN.md section A."""
+"""The written weekly statements have exactly the 1C layout of docs/DOMAIN.md section A."""
 
 from __future__ import annotations
 

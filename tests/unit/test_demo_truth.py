@@ -112,7 +112,7 @@ def test_no_errors_means_every_count_books_the_true_shortage():
 
 @pytest.mark.parametrize("surplus", [False, True])
 def test_count_shortages_match_the_exposure_model(surplus):
-    """DOMAIN.md's E[shortage] from book balances and the true S reproduces the counts."""
+    """docs/DOMAIN.md's E[shortage] from book balances and the true S reproduces the counts."""
     sim = simulate_store(errors=0, surplus=surplus)
     exposures = exposure_by_product(sim)
     with_surplus = 0

@@ -68,7 +68,7 @@ def test_domain_example_batches(clean):
                                               T("2025-02-21 08:40"), T("2025-03-04 09:15")]
     assert batches["labelled"].all()
     count = batches[batches["doc_kind"] == "count"]
-    # DOMAIN.md: the count found 0.036 kg missing from the 21.02 8:40 batch, 2.150 kg on the books.
+    # docs/DOMAIN.md: the count found 0.036 kg missing from the 21.02 8:40 batch, 2.150 kg on the books.
     assert count[["opening", "outgoing", "closing"]].values.tolist() == [[2.15, 0.036, 2.114], [2.0, 0.0, 2.0]]
 
 
