@@ -37,6 +37,8 @@ RUN chmod 0755 /usr/local/bin/shrinkage-entrypoint \
     && mkdir -p /data/inbox /data/reports /opt/dagster/home/storage /opt/dagster/compute_logs \
     && chown -R shrinkage:shrinkage /data /opt/dagster
 USER shrinkage
+# The project home: default folders (backups/, the keyword file) on the writable data volume.
+ENV SHRINKAGE_HOME=/data
 
 ENTRYPOINT ["shrinkage-entrypoint"]
 CMD ["dagster", "api", "grpc", "-m", "pipelines.definitions", "-h", "0.0.0.0", "-p", "4000", "-d", "/opt/shrinkage"]

@@ -14,9 +14,10 @@ REPORTS_ENV = "SHRINKAGE_REPORTS"
 
 
 class SettingsResource(dg.ConfigurableResource):
-    """Where reports are written (``SHRINKAGE_REPORTS``, default ./reports)."""
+    """Where reports are written (``SHRINKAGE_REPORTS``, default reports/ in the project home)."""
 
-    reports_dir: str | None = Field(default=None, description="Reports folder; empty: SHRINKAGE_REPORTS or ./reports.")
+    reports_dir: str | None = Field(default=None,
+                                    description="Reports folder; empty: SHRINKAGE_REPORTS or <home>/reports.")
 
     def reports_folder(self) -> Path:
         folder = Path(self.reports_dir) if self.reports_dir else get_settings().reports_dir
