@@ -251,3 +251,37 @@ def test_product_forecast_view_equals_the_forecasts_a_fit_run_writes(engine, dem
     # the table keeps the forecast floored at 0; the view keeps the signed sum
     np.testing.assert_allclose(merged["expected_loss_kg"].clip(lower=0), merged["forecast_value"],
                                rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.postgres
+def test_reporting_role_reads_the_forecast_views_and_calls_the_functions(pg_server, pg_head_template):
+    from shrinkage.db import ops
+    url = pg_server.create_database(template=pg_head_template)
+    admin = make_engine(url, null_pool=True)
+    store = seed_store(admin)
+    expected = python_forecast(admin)
+    name, password = f"bi_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE ROLE {name} LOGIN PASSWORD :pw"), {"pw": password})
+        plpython = bool(curve_functions.plpython_functions_present(conn))
+    ops.apply_roles(admin, {"reporting": [name]})
+    admin.dispose()
+    bi = make_engine(url.set(username=name, password=password), null_pool=True)
+    try:
+        product = store.products["EXP"]
+        total = expected.loc[(expected["nomenclature_id"] == product) & (expected["horizon_days"] == 7), "total"].iloc[0]
+        with bi.connect() as conn:
+            got = conn.execute(sa.text(
+                "SELECT expected_loss_kg FROM shrinkage_product_forecast WHERE nomenclature_id = :p AND horizon_days = 7"),
+                {"p": product}).scalar_one()
+            assert got == pytest.approx(total, rel=1e-12)
+            any_horizon = conn.execute(sa.text(
+                "SELECT sum(shrinkage_batch_loss(c.family, c.a, c.b, c.c, s.quantity, s.age_days, 7)) "
+                "FROM shrinkage_stock_on_hand s JOIN shrinkage_active_curves c USING (nomenclature_id) "
+                "WHERE nomenclature_id = :p"), {"p": product}).scalar_one()
+            assert any_horizon == pytest.approx(total, rel=1e-12)
+            if plpython:
+                assert conn.execute(sa.text("SELECT shrinkage_expected_loss(:p, 7)"), {"p": product}).scalar_one() \
+                    == pytest.approx(total, rel=1e-12)
+    finally:
+        bi.dispose()
