@@ -217,15 +217,10 @@ def test_downgrade_removes_the_curve_objects_and_upgrade_restores_them(engine):
 def demo_statements(tmp_path_factory):
     """Weekly statements of a small simulated store (the files analysts drop in the inbox)."""
     from shrinkage.demo import simulate_store
-    from shrinkage.demo.writer import statement_file_name, write_statement_xlsx
-    sim = simulate_store(weeks=6, products=8, seed=3, errors=1)
-    out = tmp_path_factory.mktemp("curves-demo")
-    paths = []
-    for statement in sim.statements:
-        path = out / statement_file_name(statement)
-        write_statement_xlsx(statement, path)
-        paths.append(path)
-    return paths
+    from shrinkage.demo.writer import write_statements
+    written = write_statements(simulate_store(weeks=6, products=8, seed=3, errors=1),
+                               tmp_path_factory.mktemp("curves-demo"))
+    return [p for p in written if p.suffix == ".xlsx"]
 
 
 @pytest.mark.slow
