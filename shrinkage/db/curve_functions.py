@@ -7,8 +7,8 @@
   that call them; the views of ``sql/analytics`` that do not call them stay usable anywhere;
 - where the server has ``plpython3u``: PL/Python functions that evaluate the model in force
   of a product (``sql/curves/plpython.sql``). Their Python is the source of
-  :func:`curve_value` and :func:`batch_loss_value`, pasted in when they are created, so
-  SQLite and PL/Python evaluate exactly the same code.
+  :func:`curve_value`, :func:`batch_loss_value` and :func:`product_model`, pasted in when they
+  are created, so SQLite and PL/Python evaluate exactly the same code.
 
 Families and formulas are those of ``shrinkage.modeling.curves`` (``db/`` does not import
 ``modeling/``; tests compare the three implementations with it on a grid of ages):
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # S is a fraction of the weight, capped below 1 (shrinkage.modeling.curves.MAX_FRACTION).
 MAX_FRACTION = 0.95
+# The families the SQL and the Python here know (shrinkage.modeling.curves.FAMILIES; a test
+# fails when a family is added there and not here and in sql/curves/functions.sql).
 CURVE_FAMILIES = ("exp_linear", "linear", "power", "logarithmic", "quadratic")
 # name -> number of arguments, as created on PostgreSQL and registered on SQLite.
 SQL_FUNCTIONS = {"shrinkage_curve": (4, 5), "shrinkage_batch_loss": (7,)}

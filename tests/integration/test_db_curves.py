@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from shrinkage.db import curve_functions, migrate
 from shrinkage.db.analytics_views import CURVE_VIEWS
 from shrinkage.db.engine import make_engine
-from shrinkage.modeling.curves import MAX_FRACTION, make_family
+from shrinkage.modeling.curves import FAMILIES, MAX_FRACTION, make_family
 from shrinkage.modeling.forecast import expected_loss
 from tests.curve_helpers import (
     AGES,
     HORIZONS,
+    PARAMETER_SETS,
     batch_key,
     grid_rows,
     params_of,
@@ -55,7 +56,8 @@ def python_values(rows: list[dict]) -> np.ndarray:
     return np.array(out)
 
 
-def test_the_cap_is_the_modelling_code_s():
+def test_the_database_knows_the_modelling_code_s_families_and_cap():
+    assert curve_functions.CURVE_FAMILIES == tuple(FAMILIES) == tuple(PARAMETER_SETS)
     assert curve_functions.MAX_FRACTION == MAX_FRACTION
 
 
