@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -122,6 +122,89 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+class AlertSettings(BaseSettings):
+    """Where failure alerts go (``shrinkage.notify``). Off unless configured: e-mail needs
+    ``SHRINKAGE_SMTP_HOST`` and ``SHRINKAGE_ALERT_TO``, the webhook ``SHRINKAGE_ALERT_WEBHOOK_URL``.
+    The SMTP password and the webhook URL (its path usually is the token) are secrets."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, secrets_dir=None, populate_by_name=True,
+    )
+
+    smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_SMTP_HOST"))
+    smtp_port: int | None = Field(default=None, ge=1, le=65535,
+                                  validation_alias=AliasChoices("SHRINKAGE_SMTP_PORT"))
+    smtp_user: str | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_SMTP_USER"))
+    smtp_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_SMTP_PASSWORD"))
+    # A file holding the password (docker secrets); wins over SHRINKAGE_SMTP_PASSWORD when set.
+    smtp_password_file: Path | None = Field(default=None,
+                                            validation_alias=AliasChoices("SHRINKAGE_SMTP_PASSWORD_FILE"))
+    # starttls (port 587 by default), ssl (implicit TLS, 465) or none (a local relay, 25).
+    smtp_security: str = Field(default="starttls", validation_alias=AliasChoices("SHRINKAGE_SMTP_SECURITY"))
+    mail_from: str | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_ALERT_FROM"))
+    # Comma- or semicolon-separated addresses.
+    mail_to: str | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_ALERT_TO"))
+    webhook_url: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_ALERT_WEBHOOK_URL"))
+    # Seconds per connection attempt and per request (SMTP and webhook each).
+    timeout_seconds: float = Field(default=10.0, gt=0, validation_alias=AliasChoices("SHRINKAGE_ALERT_TIMEOUT"))
+    # Extra CA certificates to trust (a corporate CA) for SMTP TLS and an https webhook.
+    ca_file: Path | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_ALERT_CA_FILE"))
+    # Base URL of the Dagster UI, for links to runs (e.g. http://dagster.local:3000).
+    ui_url: str | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_UI_URL"))
+    # A reason longer than this (a traceback) is cut: chat receivers limit message sizes.
+    max_reason_chars: int = Field(default=4000, ge=100,
+                                  validation_alias=AliasChoices("SHRINKAGE_ALERT_MAX_REASON_CHARS"))
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _known_security(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in SMTP_SECURITY:
+            raise ValueError(f"SHRINKAGE_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {value!r}")
+        return value
+
+    @property
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in re.split(r"[,;]", self.mail_to or "") if a.strip()]
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.recipients)
+
+    @property
+    def webhook_enabled(self) -> bool:
+        return bool(self.webhook_url and self.webhook_url.get_secret_value().strip())
+
+    @property
+    def port(self) -> int:
+        """The SMTP port: as set, else the usual one for the security mode."""
+        return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_security]
+
+    def password(self) -> str | None:
+        if self.smtp_password_file is not None:
+            return self.smtp_password_file.read_text(encoding="utf-8").strip()
+        return self.smtp_password.get_secret_value() if self.smtp_password else None
+
+    def secrets(self) -> list[str]:
+        """Values a log line must never show (for the log scrubber)."""
+        found = [self.webhook_url.get_secret_value() if self.webhook_url else None]
+        if self.smtp_password is not None:
+            found.append(self.smtp_password.get_secret_value())
+        try:
+            found.append(self.password())
+        except OSError:  # an unreadable password file holds no secret we could know
+            pass
+        return [s for s in found if s]
+
+
+@lru_cache(maxsize=1)
+def get_alert_settings() -> AlertSettings:
+    return AlertSettings()
 
 
 _PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shrinkage.config import get_settings, scrub_secrets
+from shrinkage.config import get_alert_settings, get_settings, scrub_secrets
 
 
 class SecretScrubber(logging.Filter):
@@ -33,6 +33,10 @@ def configured_secrets() -> list[str]:
         found.append(str(password))
     if settings.db_password:
         found.append(settings.db_password.get_secret_value())
+    try:
+        found += get_alert_settings().secrets()  # the SMTP password and the webhook URL
+    except ValueError:  # invalid alert settings: shrinkage.notify reports them when it is used
+        pass
     return found
 
 

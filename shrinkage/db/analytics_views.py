@@ -7,6 +7,10 @@ views on top that add names and product types. The base layer is what differs:
   the fly, so results are current even between refreshes), refreshed by policies;
 - PostgreSQL: materialized views, refreshed by :func:`refresh_analytics` after each load;
 - SQLite: plain views (small databases; always current).
+
+Beside them, the forecast views (``sql/curves/views.sql``): the curves in force, the stock on
+hand per batch and its expected loss, computed in SQL with ``shrinkage_curve`` /
+``shrinkage_batch_loss`` (``shrinkage.db.curve_functions``), the same on all three databases.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ ANALYTICS_VIEWS = (
 )
 # Statements naming ${grain} are written once per grain: (grain, bucket unit).
 GRAINS = (("weekly", "week"), ("monthly", "month"))
+CURVE_VIEWS = (  # in dependency order
+    "shrinkage_active_curves", "shrinkage_stock_on_hand",
+    "shrinkage_batch_forecast", "shrinkage_product_forecast",
+)
 
 
 def _bucket(kind: str, unit: str, column: str) -> str:
@@ -68,6 +76,48 @@ def base_layer_sql(kind: str) -> list[str]:
     }[kind]
     return per_grain(read_sql("analytics/base.sql"), kind, create=create, options=options, finish=finish,
                      month_forecast_date=_bucket(kind, "month", "forecast_date"))
+
+
+def _json_number(dialect: str, path: str) -> str:
+    """A number (or text) of ``c.fit_details`` at ``path`` ('family', 'params.a', ...)."""
+    if dialect == "sqlite":
+        return f"json_extract(c.fit_details, '$.{path}')"
+    keys = path.split(".")
+    head = "".join(f" -> '{k}'" for k in keys[:-1])
+    value = f"(c.fit_details{head} ->> '{keys[-1]}')"
+    return value if path == "family" else f"CAST({value} AS double precision)"
+
+
+def curve_views_sql(dialect: str, horizons: tuple[int, ...] = CONFIG.fit_run.forecast_horizons_days) -> str:
+    """sql/curves/views.sql for 'sqlite' or 'postgresql' (TimescaleDB is PostgreSQL here)."""
+    if not horizons:
+        raise ValueError("the forecast views need at least one horizon (CONFIG.fit_run.forecast_horizons_days)")
+    arrival = "coalesce(batch_arrival, first_document)"
+    if dialect == "sqlite":
+        # julianday is exact to the millisecond it is computed from; rounding the difference
+        # to whole milliseconds gives the same float as pandas' (as_of - arrival) / 1 day.
+        age = (f"max(round((julianday(as_of) - julianday({arrival})) * 86400000.0) / 86400000.0, 0.0)")
+        text_order = ""
+    else:
+        age = f"greatest(CAST(EXTRACT(EPOCH FROM (as_of - {arrival})) AS double precision) / 86400.0, 0)"
+        text_order = 'COLLATE "C"'  # byte order = the order of Python strings
+    return Template(read_sql("curves/views.sql")).substitute(
+        json_family=_json_number(dialect, "family"), json_a=_json_number(dialect, "params.a"),
+        json_b=_json_number(dialect, "params.b"), json_c=_json_number(dialect, "params.c"),
+        json_surplus_rate=_json_number(dialect, "surplus_rate"), age_days=age,
+        text_order=text_order, horizons="VALUES " + ", ".join(f"({int(h)})" for h in horizons))
+
+
+def create_curve_views(connection: Connection) -> None:
+    """The forecast views; on PostgreSQL the SQL functions they call must exist (SQLite
+    connections get them from the engine's connect hook)."""
+    for statement in split_statements(curve_views_sql(connection.dialect.name)):
+        connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
+
+
+def drop_curve_views(connection: Connection) -> None:
+    for name in reversed(CURVE_VIEWS):
+        connection.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
 
 
 def create_analytics_relations(connection: Connection, kind: str,

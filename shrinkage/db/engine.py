@@ -1,6 +1,8 @@
 """Engines and sessions: one place that turns settings into a working connection.
 
-SQLite gets WAL and foreign keys on every connection; PostgreSQL gets the pool settings.
+SQLite gets WAL, foreign keys and the curve functions (``shrinkage_curve`` ...: PostgreSQL
+stores them, SQLite needs them registered per connection) on every connection; PostgreSQL
+gets the pool settings.
 Connection failures become :class:`DatabaseUnavailable` with a message that names host,
 port and database and never the password.
 """
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from shrinkage.config import Settings, get_settings, mask_url, scrub_secrets
+from shrinkage.db.curve_functions import register_sqlite_functions
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    register_sqlite_functions(dbapi_connection)
 
 
 def make_engine(url: URL | str | None = None, settings: Settings | None = None, *,
