@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from shrinkage.config import CONFIG
-from shrinkage.sources.cells import column_letter, normalize_text, parse_quantity
+from shrinkage.sources.cells import NotFiniteError, column_letter, normalize_text, parse_quantity
+from shrinkage.sources.dates import parse_date
 from shrinkage.sources.hierarchy import Nesting, Role, nest_rows
 from shrinkage.sources.model import GROUP_COLUMNS, PRODUCT_COLUMNS, QUANTITY_COLUMNS, ParseIssue
 
@@ -30,9 +31,10 @@ QUANTITY_CAPTIONS = {
     "конечный остаток": "closing",
 }
 _CAPTION_PREFIX = re.compile(r"^(?:количество|кол-во)\s+")
+_DAY = r"(\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})"  # D.M.Y, D/M/Y or ISO
 _PERIOD_PATTERNS = (
-    re.compile(r"период\s*:\s*(\d{1,2}\.\d{1,2}\.\d{2,4})\s*[-–—]\s*(\d{1,2}\.\d{1,2}\.\d{2,4})", re.I),
-    re.compile(r"период\s+с\s+(\d{1,2}\.\d{1,2}\.\d{2,4})\s*(?:г\.?)?\s+по\s+(\d{1,2}\.\d{1,2}\.\d{2,4})", re.I),
+    re.compile(rf"период\s*:\s*{_DAY}\s*[-–—]\s*{_DAY}", re.I),
+    re.compile(rf"период\s+с\s+{_DAY}\s*(?:г\.?)?\s+по\s+{_DAY}", re.I),
 )
 
 
@@ -56,13 +58,6 @@ def find_quantity_columns(rows: list[list[object]], limit: int = HEADER_SCAN_ROW
     return None
 
 
-def parse_day(text: str) -> date:
-    day, month, year = (int(part) for part in text.split("."))
-    if year < 100:
-        year += 2000
-    return date(year, month, day)
-
-
 def find_period(texts: list[str]) -> tuple[date, date] | None:
     """The report period from ``Период: D - D`` or ``за период с D по D`` in any of the texts."""
     for text in texts:
@@ -70,7 +65,7 @@ def find_period(texts: list[str]) -> tuple[date, date] | None:
             match = pattern.search(text)
             if match:
                 try:
-                    return parse_day(match.group(1)), parse_day(match.group(2))
+                    return parse_date(match.group(1)), parse_date(match.group(2))
                 except ValueError:
                     continue
     return None
@@ -135,11 +130,12 @@ class QuantityReader:
             return 0.0
         try:
             return parse_quantity(value)
-        except ValueError:
+        except ValueError as exc:
+            what = "not a finite number" if isinstance(exc, NotFiniteError) else "not a number"
             self.issues.append(ParseIssue(
                 "bad_number",
-                f"row {row_number}, column {column_letter(self.columns[position])}: {value!r} is not a "
-                "number; fix the cell in the source file and export again", "high", row_number))
+                f"row {row_number}, column {column_letter(self.columns[position])}: {value!r} is {what}; "
+                "fix the cell in the source file and export again", "high", row_number))
             return float("nan")
 
     def has_any_value(self, row: list[object]) -> bool:

@@ -48,7 +48,7 @@ def parse_turnover_statement(path: Path, rows: list[list[object]]) -> ParsedRepo
     if captions is None:
         raise ReportError(path, "the turnover statement has no header row with the captions "
                           "Номенклатура / Начальный остаток / Приход / Расход / Конечный остаток",
-                          "export the report with these columns")
+                          "export the report with these columns", cause="layout")
     caption_row, columns = captions
     quantity_columns = tuple(columns[name] for name in QUANTITY_COLUMNS)
     header_row = rows[caption_row]
@@ -93,7 +93,8 @@ def parse_turnover_statement(path: Path, rows: list[list[object]]) -> ParsedRepo
         items.add(name, number, quantities.read(row, number))
     if not items.names:
         raise ReportError(path, "the turnover statement has no product rows",
-                          "check the report settings in 1C and export again", row=caption_row + 1)
+                          "check the report settings in 1C and export again", row=caption_row + 1,
+                          cause="layout")
 
     tree = build_tree(items, ["either"] * len(items.names), grand_total[1] if grand_total else None)
     if not tree.nesting.exact:

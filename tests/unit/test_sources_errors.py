@@ -78,7 +78,7 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     target = tmp_path / "archive.xlsx"
     with zipfile.ZipFile(target, "w") as archive:
         archive.writestr("readme.txt", "hello")
-    with pytest.raises(ReportError, match="not an Excel workbook"):
+    with pytest.raises(ReportError, match="a ZIP archive, not a spreadsheet"):
         read_report(target)
 
 

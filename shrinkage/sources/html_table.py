@@ -1,0 +1,193 @@
+"""HTML tables as cell grids: 1C's "save as HTML" and the ``.xls`` files that are really HTML.
+
+1C writes a spreadsheet document as one ``<table>``: a ``<tr>`` per row, a ``<td>`` per
+cell, merged cells as ``colspan`` / ``rowspan``, line breaks inside a cell (the ``Отбор``
+filter) as ``<br>``, empty cells as ``&nbsp;``; some versions name such a file ``.xls``
+(Excel opens it with a warning). Each table becomes one grid laid out as a spreadsheet
+would: a merged cell's text in its top-left slot, the slots it covers empty, so the report
+parsers see the same rows and columns as in the workbook. Cell text is what a browser
+shows (runs of whitespace collapsed, ``<br>`` kept as a newline); numbers stay text
+(``"1 234,567"``), read by the same quantity parser as CSV cells. Hidden rows are data.
+
+Plain ``html.parser``: tolerant of the unclosed ``<td>`` / ``<tr>`` old exporters write, and
+no dependency.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from shrinkage.sources.model import INCOMPLETE, RE_EXPORT_HINT, RECOPY_HINT, ReportError
+
+# A span beyond this is a damaged attribute, not a layout (a 1C header spans a few cells).
+MAX_SPAN = 1000
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # not U+00A0: &nbsp; is content, as in a browser
+_BLOCK_TAGS = {"p", "div", "li"}
+
+
+def html_tables(path: Path, text: str) -> list[tuple[str, list[list[object]]]]:
+    """(name, grid) for every table of the page, in document order; ReportError when there is none."""
+    parser = _TableParser()
+    parser.feed(text)
+    parser.close()
+    if parser.open_tables and "</html" not in text[-4096:].lower():
+        raise ReportError(path, f"the HTML file is {INCOMPLETE}: its table is not closed", RECOPY_HINT,
+                          cause="truncated")
+    parser.finish_open_tables()
+    tables = [table for table in parser.finished if table]
+    if not tables:
+        raise ReportError(path, "not a 1C batch/turnover statement: the file is an HTML page without a table",
+                          RE_EXPORT_HINT, cause="not_a_report")
+    return [(f"HTML table {number}", _lay_out(rows)) for number, rows in enumerate(tables, start=1)]
+
+
+# A parsed cell before layout: (text, colspan, rowspan).
+_Cell = tuple[str, int, int]
+
+
+class _TableParser(HTMLParser):
+    """Collects rows of cells per table; nested tables are kept apart from their parent's cell."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.finished: list[list[list[_Cell]]] = []
+        self.open_tables: list[_OpenTable] = []
+        self._skip = 0  # inside <script>/<style>: not cell text
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+            return
+        if tag == "table":
+            self.open_tables.append(_OpenTable())
+            return
+        if not self.open_tables:
+            return
+        table = self.open_tables[-1]
+        if tag == "tr":
+            table.start_row()
+        elif tag in ("td", "th"):
+            values = dict(attrs)
+            table.start_cell(_span(values.get("colspan")), _span(values.get("rowspan")))
+        elif tag == "br":
+            table.add_break()
+        elif tag in _BLOCK_TAGS:
+            table.add_break(only_after_text=True)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)  # <br/>, <td/> (an empty cell)
+        if tag in ("td", "th", "tr", "table"):
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+            return
+        if not self.open_tables:
+            return
+        table = self.open_tables[-1]
+        if tag in ("td", "th"):
+            table.end_cell()
+        elif tag == "tr":
+            table.end_row()
+        elif tag == "table":
+            self.finished.append(self.open_tables.pop().finish())
+
+    def handle_data(self, data: str) -> None:
+        if self.open_tables and not self._skip:
+            self.open_tables[-1].add_text(data)
+
+    def finish_open_tables(self) -> None:
+        """A page that ends without ``</table>`` but with ``</html>``: keep what was read."""
+        while self.open_tables:
+            self.finished.append(self.open_tables.pop().finish())
+
+
+class _OpenTable:
+    def __init__(self) -> None:
+        self.rows: list[list[_Cell]] = []
+        self._row: list[_Cell] | None = None
+        self._cell: list[str] | None = None
+        self._spans = (1, 1)
+
+    def start_row(self) -> None:
+        self.end_row()
+        self._row = []
+
+    def end_row(self) -> None:
+        self.end_cell()
+        if self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+    def start_cell(self, colspan: int, rowspan: int) -> None:
+        self.end_cell()
+        if self._row is None:
+            self._row = []
+        self._cell = []
+        self._spans = (colspan, rowspan)
+
+    def end_cell(self) -> None:
+        if self._cell is None:
+            return
+        text = "\n".join(_HTML_SPACE.sub(" ", line).strip(" ") for line in "".join(self._cell).split("\n"))
+        if not text.strip():  # &nbsp; alone: 1C's empty cell
+            text = ""
+        if self._row is None:
+            self._row = []
+        self._row.append((text.strip("\n"), *self._spans))
+        self._cell = None
+
+    def add_text(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data.replace("\n", " "))  # source line breaks are spaces; <br> is "\n"
+
+    def add_break(self, only_after_text: bool = False) -> None:
+        if self._cell is not None and (not only_after_text or "".join(self._cell).strip()):
+            self._cell.append("\n")
+
+    def finish(self) -> list[list[_Cell]]:
+        self.end_row()
+        return self.rows
+
+
+def _span(value: str | None) -> int:
+    try:
+        return min(MAX_SPAN, max(1, int(str(value).strip())))
+    except ValueError:
+        return 1
+
+
+def _lay_out(rows: list[list[_Cell]]) -> list[list[object]]:
+    """Place cells on the grid: skip slots a rowspan from above occupies; merged slots stay empty."""
+    grid: list[list[object]] = []
+    taken: dict[int, set[int]] = {}  # row index -> columns occupied by rowspans from above
+    for r, cells in enumerate(rows):
+        line: list[object] = []
+        busy = taken.pop(r, set())
+        column = 0
+        for text, colspan, rowspan in cells:
+            while column in busy:
+                column += 1
+            _put(line, column, text)
+            for c in range(column + 1, column + colspan):
+                _put(line, c, "")
+            for below in range(r + 1, r + rowspan):
+                taken.setdefault(below, set()).update(range(column, column + colspan))
+            column += colspan
+        for c in busy:
+            _put(line, c, "")
+        grid.append(line)
+    width = max((len(line) for line in grid), default=0)
+    for line in grid:
+        line.extend([""] * (width - len(line)))
+    return grid
+
+
+def _put(line: list[object], column: int, value: object) -> None:
+    if column >= len(line):
+        line.extend([""] * (column + 1 - len(line)))
+    if line[column] == "":
+        line[column] = value
