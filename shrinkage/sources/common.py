@@ -16,7 +16,7 @@ import pandas as pd
 
 from shrinkage.config import CONFIG
 from shrinkage.sources.cells import NotFiniteError, column_letter, normalize_text, parse_quantity
-from shrinkage.sources.dates import parse_date
+from shrinkage.sources.dates import read_period
 from shrinkage.sources.hierarchy import Nesting, Role, nest_rows
 from shrinkage.sources.model import GROUP_COLUMNS, PRODUCT_COLUMNS, QUANTITY_COLUMNS, ParseIssue
 
@@ -63,11 +63,9 @@ def find_period(texts: list[str]) -> tuple[date, date] | None:
     for text in texts:
         for pattern in _PERIOD_PATTERNS:
             match = pattern.search(text)
-            if match:
-                try:
-                    return parse_date(match.group(1)), parse_date(match.group(2))
-                except ValueError:
-                    continue
+            period = read_period(match.group(1), match.group(2)) if match else None
+            if period is not None:
+                return period
     return None
 
 

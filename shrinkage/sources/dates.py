@@ -60,9 +60,23 @@ def parse_date_time(text: str, *, month_first: bool = False) -> datetime:
     return datetime(year, month, day, hour, int(match["M"] or 0), int(match["S"] or 0), micro)
 
 
-def parse_date(text: str) -> date:
-    """A day (period bounds): the date part of :func:`parse_date_time`."""
-    return parse_date_time(text).date()
+def read_period(first: str, last: str) -> tuple[date, date] | None:
+    """The period two bound texts name: day first, else month first; None if neither reads as one.
+
+    A period is read month first only when day first cannot be right (``3/31/2025``, or a
+    start after the end): then the dates of the file are checked the same way (see
+    :func:`refuse_month_first`), and a turnover statement, which has no other dates, gets
+    its true period.
+    """
+    for month_first in (False, True):
+        try:
+            start = parse_date_time(first, month_first=month_first).date()
+            end = parse_date_time(last, month_first=month_first).date()
+        except ValueError:
+            continue
+        if start <= end:
+            return start, end
+    return None
 
 
 def _ambiguous(text: str) -> bool:

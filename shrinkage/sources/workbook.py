@@ -106,7 +106,8 @@ def read_sheets(path: Path) -> Iterator[Sheet]:
         for name, rows in html_tables(path, text):
             yield Sheet(name=name, rows=rows)
     elif container == "spreadsheetml":
-        for name, rows, hidden in spreadsheetml_worksheets(path, data):
+        worksheets = spreadsheetml_worksheets(path, data)
+        for name, rows, hidden in sorted(worksheets, key=lambda sheet: sheet[2]):  # visible first, stable
             yield Sheet(name=name, rows=rows, hidden=hidden)
     elif container == "pdf":
         raise ReportError(path, "not a 1C batch/turnover statement: the file is a PDF document, "
