@@ -141,9 +141,10 @@ def _with_row_checks(table: pd.DataFrame, q: pd.DataFrame, balance_kg: float, ba
 def _compare(out: pd.DataFrame, actual: pd.DataFrame, expected: pd.DataFrame, prefix: str,
              balance_kg: float, balance_rel: float, applies: pd.Series | None = None) -> None:
     """Add ``{prefix}_d_<quantity>`` differences and ``{prefix}_excess`` beyond tolerance."""
-    diff = actual[QUANTITY_COLUMNS].to_numpy() - expected[QUANTITY_COLUMNS].to_numpy()
-    scale = np.fmax(np.abs(actual[QUANTITY_COLUMNS].to_numpy()), np.abs(expected[QUANTITY_COLUMNS].to_numpy()))
-    excess = np.abs(diff) - _tolerance(scale, balance_kg, balance_rel)
+    with np.errstate(invalid="ignore"):  # inf - inf: an infinite quantity, which its own rule reports
+        diff = actual[QUANTITY_COLUMNS].to_numpy() - expected[QUANTITY_COLUMNS].to_numpy()
+        scale = np.fmax(np.abs(actual[QUANTITY_COLUMNS].to_numpy()), np.abs(expected[QUANTITY_COLUMNS].to_numpy()))
+        excess = np.abs(diff) - _tolerance(scale, balance_kg, balance_rel)
     worst = np.nanmax(excess, axis=1, initial=-np.inf) if len(excess) else np.zeros(0)
     worst = np.where(np.isneginf(worst), np.nan, worst)
     if applies is not None:
@@ -159,7 +160,8 @@ def _count_share(q: pd.DataFrame, kind: pd.Series, balance_kg: float) -> np.ndar
     """Net count shortage as a share of the book balance before the count (NaN off counts)."""
     shortage = (q["outgoing"] - q["incoming"]).to_numpy()
     book = np.maximum(q["opening"].to_numpy(), balance_kg)
-    return np.where(kind.to_numpy() == "count", shortage / book, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd quantities have their own rule
+        return np.where(kind.to_numpy() == "count", shortage / book, np.nan)
 
 
 def _datetimes(table: pd.DataFrame, name: str) -> pd.Series:
