@@ -165,3 +165,19 @@ def test_tab_and_newline_in_the_filter_are_not_control_characters(tmp_path):
     grid[3][2] = grid[3][2].replace("\n", "\t\r\n")
     report = read_report(h.write_xlsx(tmp_path / "tabs.xlsx", grid))
     assert report.header.warehouse == h.WAREHOUSE and report.header.unit == "кг" and report.issues == []
+
+
+def test_control_characters_in_the_warehouse_are_removed(tmp_path):
+    path = v.with_xlsx_escapes(h.write_xlsx(tmp_path / "w.xlsx", h.clean_batch_grid()),
+                               {f'"{h.WAREHOUSE}"': f'"{h.WAREHOUSE}_x0007_"'})
+    report = read_report(path)
+    assert report.header.warehouse == h.WAREHOUSE
+    (issue,) = [i for i in report.issues if i.code == "control_characters"]
+    assert "warehouse" in issue.message and "\\x07" in issue.message
+
+
+def test_reader_issue_descriptions_name_file_and_row_once(tmp_path):
+    report = read_rows(tmp_path, v.set_cell(ROWS, RECEIPT_BATCH, 2, "1e309"))
+    (issue,) = [i for i in validate_report(report).issues if i.error_type == "bad_number"]
+    assert issue.description == (f"report.xlsx, row {RECEIPT_ROW}, column G: '1e309' is not a finite number; "
+                                 "fix the cell in the source file and export again")
