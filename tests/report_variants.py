@@ -256,3 +256,36 @@ def assert_same_report(actual, expected) -> None:
     assert actual.grand_total == expected.grand_total
     assert actual.issues == expected.issues
     assert actual.rows_read == expected.rows_read
+
+
+def write_ods(path: Path, grid: Grid) -> Path:
+    """An OpenDocument spreadsheet (1C's «ODS» save option): the content.xml of one table."""
+    import zipfile
+
+    def cell(value: object) -> str:
+        if value is None or value == "":
+            return "<table:table-cell/>"
+        if isinstance(value, float):
+            return f'<table:table-cell office:value-type="float" office:value="{value!r}"><text:p>{value}</text:p></table:table-cell>'
+        lines = "".join(f"<text:p>{html.escape(line, quote=False)}</text:p>" for line in str(value).split("\n"))
+        return f'<table:table-cell office:value-type="string">{lines}</table:table-cell>'
+
+    rows = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in grid)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="TDSheet">{rows}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>")
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return path

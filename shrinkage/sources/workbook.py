@@ -194,19 +194,23 @@ def declared_charset(head: bytes) -> str | None:
 
 
 def decode_text(path: Path, data: bytes, declared: str | None = None) -> str:
-    """A byte-order mark first, then the declared charset, then UTF-8, then cp1251 (what 1C writes)."""
+    """A byte-order mark first, then UTF-8, then the declared charset, then cp1251 (what 1C writes)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")
     if b"\x00" in data[:SNIFF_BYTES]:
         raise ReportError(path, "not a 1C batch/turnover statement (unknown binary file)", RE_EXPORT_HINT,
                           cause="not_a_report")
-    if declared and declared not in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
-        return data.decode(declared, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1251", errors="replace")
+    # UTF-8 first: Cyrillic in any single-byte encoding is practically never valid UTF-8, while a
+    # single-byte codec "decodes" anything, so a page re-saved as UTF-8 under its old <meta> is right.
+    wide = declared and declared.startswith(("utf-16", "utf-32"))  # declared, yet no BOM and no NULs: wrong
+    for encoding in ("utf-8", None if wide else declared):
+        if encoding:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    return data.decode("cp1251", errors="replace")
 
 
 def sniff_delimiter(text: str) -> str:

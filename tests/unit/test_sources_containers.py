@@ -202,3 +202,19 @@ def test_xml_with_entity_declarations_is_refused_unparsed(tmp_path):
 ])
 def test_detect_container(head, container):
     assert detect_container(head) == container
+
+
+@pytest.mark.parametrize("name", ["ведомость.ods", "ведомость.xls"])
+def test_opendocument_spreadsheet_reads_like_the_xlsx(tmp_path, clean, name):
+    """1C also saves ODS; under an .xls name it is still a zip of content.xml."""
+    path = v.write_ods(tmp_path / name, h.clean_batch_grid())
+    v.assert_same_report(read_report(path), clean)
+
+
+def test_html_whose_meta_charset_is_wrong_still_decodes(tmp_path, clean):
+    """Re-saved by an editor as UTF-8 while the <meta> still says windows-1251."""
+    text = v.to_html(h.clean_batch_grid(), charset="windows-1251")
+    path = tmp_path / "resaved.xls"
+    path.write_bytes(text.encode("utf-8"))
+    report = read_report(path)
+    assert report.header == clean.header and report.products["product"].tolist() == [h.HERRING]
