@@ -88,7 +88,7 @@ def not_a_report(path: Path) -> str | None:
     """
     if path.suffix.lower() not in REPORT_SUFFIXES:
         return (f"{path.name}: not a report file type ('{path.suffix or 'no extension'}'); "
-                "the inbox reads 1C exports saved as .xls, .xlsx or .csv")
+                "the inbox reads 1C exports saved as .xls, .xlsx, .ods, .csv, HTML or Excel XML")
     try:
         if report_kind(path) is not None:
             return None

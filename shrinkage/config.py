@@ -264,6 +264,10 @@ class ValidationLimits:
     gross_total_mismatch_share: float = 0.01
     # A product name longer than this is a misread cell, not a nomenclature name.
     max_product_name_length: int = 200
+    # kg on one product, document or batch row; beyond it the cell is misread or mistyped
+    # (a store holds tonnes, not hundreds of tonnes, of one product): loading is blocked.
+    # Raise it for a wholesale warehouse. Infinite and NaN quantities are blocked always.
+    max_plausible_quantity_kg: float = 100_000.0
     # Failing rows shown per check (the asset check metadata); all of them become issues.
     check_sample_size: int = 10
     # How much a row's worst severity costs the file's quality_score (mean over rows).
@@ -274,6 +278,20 @@ class ValidationLimits:
     reader_issue_probability: tuple[tuple[str, float], ...] = (
         ("low", 0.05), ("medium", 0.2), ("high", 0.5), ("critical", 0.9),
     )
+
+
+@dataclass(frozen=True)
+class TextLimits:
+    """The widest text each database column takes (the String lengths of shrinkage/db/models.py).
+
+    The reader cuts a longer value and records a blocking issue, so a file with a pasted
+    essay in a name is refused with its row named instead of failing inside the load.
+    """
+
+    product_name: int = 512      # nomenclature.name / normalized_name
+    document_type: int = 256     # batch_movements.document_type
+    document_number: int = 64    # batch_movements.document_number
+    warehouse: int = 512         # source_data.warehouse
 
 
 @dataclass(frozen=True)
@@ -475,6 +493,7 @@ class Config:
     modeling: ModelingSettings = field(default_factory=ModelingSettings)
     fit_run: FitRunSettings = field(default_factory=FitRunSettings)
     validation: ValidationLimits = field(default_factory=ValidationLimits)
+    text_limits: TextLimits = field(default_factory=TextLimits)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     timeseries: TimeSeriesPolicies = field(default_factory=TimeSeriesPolicies)
     operations: OperationsSettings = field(default_factory=OperationsSettings)

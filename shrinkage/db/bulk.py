@@ -77,12 +77,18 @@ def _format_datetimes(series: pd.Series) -> pd.Series:
     return pd.Series(result, index=series.index, dtype=object)
 
 
+# Beyond this many grams a float no longer holds whole grams (and Int64 overflows soon after).
+_EXACT_GRAMS = 2.0 ** 53
+
+
 def _format_floats(series: pd.Series) -> pd.Series:
     values = series.to_numpy(dtype=float)
-    grams = np.round(values * 1000.0)
     finite = np.isfinite(values)
-    if not np.allclose(grams[finite], values[finite] * 1000.0, rtol=0, atol=1e-6):
-        return series  # not gram-precise: let pandas write the full repr
+    with np.errstate(over="ignore", invalid="ignore"):
+        grams = np.round(values * 1000.0)
+        if (np.abs(grams[finite]) >= _EXACT_GRAMS).any() or not np.allclose(
+                grams[finite], values[finite] * 1000.0, rtol=0, atol=1e-6):
+            return series  # not gram-precise (or huge): let pandas write the full repr
     text = pd.Series(grams, index=series.index).astype("Int64").astype(str) + "e-3"
     return text.where(finite, None)
 

@@ -70,10 +70,13 @@ def build_check_frames(report: ParsedReport, config: Config) -> CheckFrames:
 
     tol = config.tolerances
     quantities = {name: _quantities(table) for name, table in tables.items()}
-    products = _with_row_checks(tables["products"], quantities["products"], tol.balance_kg, tol.balance_rel)
+    # The plausible maximum applies to rows of one product; groups and totals sum many (only
+    # infinity is refused there).
+    most = config.validation.max_plausible_quantity_kg
+    products = _with_row_checks(tables["products"], quantities["products"], tol.balance_kg, tol.balance_rel, most)
     groups = _with_row_checks(tables["groups"], quantities["groups"], tol.balance_kg, tol.balance_rel)
-    documents = _with_row_checks(tables["documents"], quantities["documents"], tol.balance_kg, tol.balance_rel)
-    batches = _with_row_checks(tables["batches"], quantities["batches"], tol.balance_kg, tol.balance_rel)
+    documents = _with_row_checks(tables["documents"], quantities["documents"], tol.balance_kg, tol.balance_rel, most)
+    batches = _with_row_checks(tables["batches"], quantities["batches"], tol.balance_kg, tol.balance_rel, most)
 
     _add_product_checks(products, quantities["products"], documents, quantities["documents"], report, config)
     _add_group_checks(groups, quantities["groups"], products, quantities["products"], config)
@@ -116,11 +119,16 @@ def _tolerance(scale: np.ndarray, balance_kg: float, balance_rel: float) -> np.n
     return balance_kg + balance_rel * np.abs(scale)
 
 
-def _with_row_checks(table: pd.DataFrame, q: pd.DataFrame, balance_kg: float, balance_rel: float) -> pd.DataFrame:
-    """Numeric, sign and opening + in - out = closing checks every quantity row shares."""
+def _with_row_checks(table: pd.DataFrame, q: pd.DataFrame, balance_kg: float, balance_rel: float,
+                     max_quantity: float = np.inf) -> pd.DataFrame:
+    """Numeric, finite, plausible, sign and opening + in - out = closing checks every quantity row shares."""
     out = table.copy(deep=False)
     values = q.to_numpy()
     out["chk_non_numeric"] = np.isnan(values).sum(axis=1) if len(values) else np.zeros(0, dtype=int)
+    with np.errstate(invalid="ignore"):
+        implausible = np.isinf(values) | (np.abs(values) > max_quantity)
+    out["chk_implausible_quantity"] = implausible.sum(axis=1) if len(values) else np.zeros(0, dtype=int)
+    out["chk_quantity_limit"] = max_quantity if np.isfinite(max_quantity) else np.nan
     out["chk_min_flow"] = q[["incoming", "outgoing"]].min(axis=1)
     out["chk_min_balance"] = q[["opening", "closing"]].min(axis=1)
     residual = q["opening"] + q["incoming"] - q["outgoing"] - q["closing"]
@@ -133,9 +141,10 @@ def _with_row_checks(table: pd.DataFrame, q: pd.DataFrame, balance_kg: float, ba
 def _compare(out: pd.DataFrame, actual: pd.DataFrame, expected: pd.DataFrame, prefix: str,
              balance_kg: float, balance_rel: float, applies: pd.Series | None = None) -> None:
     """Add ``{prefix}_d_<quantity>`` differences and ``{prefix}_excess`` beyond tolerance."""
-    diff = actual[QUANTITY_COLUMNS].to_numpy() - expected[QUANTITY_COLUMNS].to_numpy()
-    scale = np.fmax(np.abs(actual[QUANTITY_COLUMNS].to_numpy()), np.abs(expected[QUANTITY_COLUMNS].to_numpy()))
-    excess = np.abs(diff) - _tolerance(scale, balance_kg, balance_rel)
+    with np.errstate(invalid="ignore"):  # inf - inf: an infinite quantity, which its own rule reports
+        diff = actual[QUANTITY_COLUMNS].to_numpy() - expected[QUANTITY_COLUMNS].to_numpy()
+        scale = np.fmax(np.abs(actual[QUANTITY_COLUMNS].to_numpy()), np.abs(expected[QUANTITY_COLUMNS].to_numpy()))
+        excess = np.abs(diff) - _tolerance(scale, balance_kg, balance_rel)
     worst = np.nanmax(excess, axis=1, initial=-np.inf) if len(excess) else np.zeros(0)
     worst = np.where(np.isneginf(worst), np.nan, worst)
     if applies is not None:
@@ -151,7 +160,8 @@ def _count_share(q: pd.DataFrame, kind: pd.Series, balance_kg: float) -> np.ndar
     """Net count shortage as a share of the book balance before the count (NaN off counts)."""
     shortage = (q["outgoing"] - q["incoming"]).to_numpy()
     book = np.maximum(q["opening"].to_numpy(), balance_kg)
-    return np.where(kind.to_numpy() == "count", shortage / book, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd quantities have their own rule
+        return np.where(kind.to_numpy() == "count", shortage / book, np.nan)
 
 
 def _datetimes(table: pd.DataFrame, name: str) -> pd.Series:

@@ -23,7 +23,8 @@ Row = Mapping[str, object]
 # A product name must hold a letter, and must not look like a batch or document row
 # (a sign the reader mis-assigned the hierarchy) or like the closing «Итого» row.
 NAME_HAS_LETTER = r"[A-Za-zА-Яа-яЁё]"
-NAME_LOOKS_MISREAD = r"(?i)^\s*\d{1,2}\.\d{1,2}\.\d{2,4}|\sот\s+\d{1,2}\.\d{1,2}\.\d{4}|^\s*итого\s*$"
+_DATE = r"(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})"  # D.M.Y, D/M/Y, ISO
+NAME_LOOKS_MISREAD = rf"(?i)^\s*{_DATE}|\sот\s+{_DATE}|^\s*итого\s*$"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("numeric_quantities", "Every opening / incoming / outgoing / closing value is a number.",
          "critical", 0.9,
          "Correct the cell (digits with a comma or point decimal) or export the report from 1C again."),
+    Rule("implausible_quantity",
+         "Every quantity is finite, and on a product, document or batch row at most the plausible "
+         "maximum (validation.max_plausible_quantity_kg in the configuration).",
+         "critical", 0.95,
+         "A quantity this large is a misread or mistyped cell (a wrong unit, a pasted number): correct it "
+         "in 1C and export the report again; for a wholesale warehouse raise the plausible maximum."),
     Rule("negative_quantity", "Incoming and outgoing quantities are not negative.", "critical", 0.9,
          "A negative movement (a reversal or a misread cell) cannot be aged: check the document in 1C, "
          "correct it and export the report again."),
@@ -160,6 +167,8 @@ EXPECTATIONS: tuple[RuleExpectation, ...] = (
     *(RuleExpectation("required_columns", "structure", _required(table)) for table in CONTRACT_TABLES),
     RuleExpectation("empty_report", "products", lambda config: gxe.ExpectTableRowCountToBeBetween(min_value=1)),
     *(RuleExpectation("numeric_quantities", frame, _between_zero_and_zero("chk_non_numeric"))
+      for frame in QUANTITY_ROW_FRAMES),
+    *(RuleExpectation("implausible_quantity", frame, _between_zero_and_zero("chk_implausible_quantity"))
       for frame in QUANTITY_ROW_FRAMES),
     *(RuleExpectation("negative_quantity", frame, _at_least_zero("chk_min_flow")) for frame in QUANTITY_ROW_FRAMES),
     *(RuleExpectation("negative_balance", frame, _at_least_zero("chk_min_balance")) for frame in QUANTITY_ROW_FRAMES),
@@ -282,6 +291,17 @@ def _non_numeric(row: Row) -> str:
     return "quantity is not a number: " + ", ".join(bad)
 
 
+def _implausible(row: Row) -> str:
+    limit = as_number(row.get("chk_quantity_limit"))
+    bad = []
+    for name in QUANTITY_COLUMNS:
+        value = as_number(row.get(name))
+        if value is not None and (math.isinf(value) or (limit is not None and abs(value) > limit)):
+            bad.append(f"{name} {'infinite' if math.isinf(value) else f'{value:,.3f} kg'}")
+    beyond = "" if limit is None else f" or beyond the plausible {limit:,.0f} kg per row"
+    return f"quantity not finite{beyond}: " + ", ".join(bad)
+
+
 def _negative(names: tuple[str, ...]) -> Callable[[Row], str]:
     def detail(row: Row) -> str:
         bad = [f"{name} {_kg(row.get(name))}" for name in names if (as_number(row.get(name)) or 0.0) < 0]
@@ -327,6 +347,7 @@ def _duplicate(frame: str) -> Callable[[Row], str]:
 
 DETAILS: dict[str, Callable[[Row], str]] = {
     "numeric_quantities": _non_numeric,
+    "implausible_quantity": _implausible,
     "negative_quantity": _negative(("incoming", "outgoing")),
     "negative_balance": _negative(("opening", "closing")),
     "balance_identity": _identity,

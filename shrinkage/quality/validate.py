@@ -191,9 +191,14 @@ def _reader_outcome(
     probability = dict(config.validation.reader_issue_probability)
     issues = []
     for parse_issue in parse_issues:
-        prefix = "" if file_name in parse_issue.message else (
-            f"{file_name}, row {parse_issue.row}: " if parse_issue.row else f"{file_name}: "
-        )
+        if file_name in parse_issue.message:
+            prefix = ""
+        elif not parse_issue.row:
+            prefix = f"{file_name}: "
+        elif parse_issue.message.startswith(f"row {parse_issue.row}"):
+            prefix = f"{file_name}, "  # the message names its row first ("row 17, column G: ...")
+        else:
+            prefix = f"{file_name}, row {parse_issue.row}: "
         issues.append(ValidationIssue(
             error_type=parse_issue.code,
             description=prefix + parse_issue.message,

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from shrinkage.reports.data import ReportData
 from shrinkage.reports.formats import EXCEL_NUMBER_FORMATS, MAX_WIDTH, cell_value, display_width, fitted_width
 from shrinkage.reports.template import Column, ReportTemplate, Section, select_rows
+from shrinkage.sources.cells import remove_control_characters
 
 TITLE_FONT = Font(bold=True, size=14)
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -51,6 +52,12 @@ def write_workbook(data: ReportData, template: ReportTemplate, path: Path) -> Pa
     return path
 
 
+def _safe(value):
+    """Text as a worksheet takes it: openpyxl refuses control characters (IllegalCharacterError),
+    and names stored before the reader removed them may still hold some."""
+    return remove_control_characters(value) if isinstance(value, str) else value
+
+
 def _title(ws: Worksheet, title: str, subtitle: str) -> None:
     ws.cell(row=1, column=1, value=title).font = TITLE_FONT
     ws.cell(row=2, column=1, value=subtitle).font = NOTE_FONT
@@ -70,7 +77,7 @@ def _summary_sheet(ws: Worksheet, data: ReportData, template: ReportTemplate, se
     for offset, column in enumerate(section.columns, start=1):
         row = HEADER_ROW + offset
         ws.cell(row=row, column=1, value=column.title)
-        cell = ws.cell(row=row, column=2, value=cell_value(data.summary.get(column.field), column.format))
+        cell = ws.cell(row=row, column=2, value=_safe(cell_value(data.summary.get(column.field), column.format)))
         cell.number_format = EXCEL_NUMBER_FORMATS[column.format]
         cell.alignment = Alignment(horizontal="right")
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
@@ -90,7 +97,7 @@ def _table_sheet(ws: Worksheet, data: ReportData, template: ReportTemplate, sect
     first = HEADER_ROW + 1
     for r, values in enumerate(rows.itertuples(index=False, name=None), start=first):
         for c, (value, column) in enumerate(zip(values, section.columns), start=1):
-            cell = ws.cell(row=r, column=c, value=cell_value(value, column.format))
+            cell = ws.cell(row=r, column=c, value=_safe(cell_value(value, column.format)))
             cell.number_format = EXCEL_NUMBER_FORMATS[column.format]
     last = HEADER_ROW + len(rows)
     ncols = len(section.columns)
@@ -147,12 +154,12 @@ def _curve_sheets(wb: Workbook, data: ReportData, template: ReportTemplate, sect
         chart.legend.position = "b"
         chart.width, chart.height = CHART_WIDTH_CM, CHART_HEIGHT_CM
         for number, (product, values) in enumerate(curves.curves_of(ptype).items()):
-            data_ws.cell(row=1, column=col, value=f"{label}: {product}").font = Font(bold=True)
+            data_ws.cell(row=1, column=col, value=_safe(f"{label}: {product}")).font = Font(bold=True)
             for i, s in enumerate(values, start=2):
                 cell = data_ws.cell(row=i, column=col, value=float(s))
                 cell.number_format = "0.00%"
             y_ref = Reference(data_ws, min_col=col, min_row=2, max_row=grid_last)
-            series = Series(y_ref, x_grid, title=_short(product))
+            series = Series(y_ref, x_grid, title=_safe(_short(product)))
             series.marker.symbol = "none"
             series.smooth = True
             series.graphicalProperties.line.width = 22000

@@ -42,6 +42,7 @@ from shrinkage.sources.common import (
     totals_dict,
     tree_frames,
 )
+from shrinkage.sources.dates import DATE_TIME, DATE_TIME_TEXT, parse_date_time, refuse_month_first
 from shrinkage.sources.hierarchy import Role
 from shrinkage.sources.model import (
     BATCH_COLUMNS,
@@ -57,10 +58,8 @@ from shrinkage.sources.model import (
 TITLE = "Ведомость по партиям номенклатуры"
 GROUPING_CAPTIONS = ("склад", "номенклатура", "документ движения", "партия.дата прихода")
 
-_BATCH_TEXT = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-_DOCUMENT_TEXT = re.compile(
-    r"(?P<type>.+?)\s+(?:(?P<number>\S+)\s+)?от\s+(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"
-    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?")
+_BATCH_TEXT = DATE_TIME_TEXT  # every way 1C writes a moment: see dates.py
+_DOCUMENT_TEXT = re.compile(rf"(?P<type>.+?)\s+(?:(?P<number>\S+)\s+)?от\s+(?P<when>{DATE_TIME})")
 _FILTER_CLAUSES = re.compile(r'(?<=")\s+И\s+|\n')
 _WAREHOUSE_FILTER = re.compile(r'^\s*Склад\s+Равно\s+"(.*)"\s*(?:И)?\s*$')
 _UNIT_FILTER = re.compile(r'единиц\w*.*?\s+Равно\s+"(.*)"\s*(?:И)?\s*$', re.I)
@@ -136,8 +135,7 @@ def parse_batch_statement(path: Path, rows: list[list[object]]) -> ParsedReport:
         rows_read += 1
         match = batch_match(text) if text[0].isdigit() else None
         if match:
-            d, m, y, hh, mm, ss = match.groups()
-            arrival = builder.datetime_of(number, y, m, d, hh, mm, ss)
+            arrival = builder.datetime_of(number, text)
             if arrival is not None and raw.__class__ is str:
                 arrivals[raw] = arrival
             builder.add_batch(number, arrival, True, read(row, number))
@@ -160,7 +158,10 @@ def parse_batch_statement(path: Path, rows: list[list[object]]) -> ParsedReport:
             builder.add_name(number, normalize_text(text), read(row, number))
     if grand_total is None:
         raise ReportError(path, "the batch statement ends without its Итого row: the file looks cut off",
-                          "copy or export the file again", row=last or None)
+                          "copy or export the file again", row=last or None, cause="truncated")
+    header = layout.header
+    refuse_month_first(path, [(row, d.when_text) for row, d in zip(builder.d_row, builder.d_document)],
+                       header.period_start, header.period_end)
     return builder.finish(path, layout, grand_total, rows_read)
 
 
@@ -176,14 +177,13 @@ class _Document(NamedTuple):
 
     @classmethod
     def of(cls, text: str, match: re.Match) -> _Document:
-        raw_type, number, d, m, y, hh, mm, ss = match.groups()
+        raw_type, number, when_text = match.group("type", "number", "when")
         doc_type = normalize_text(raw_type)
         try:
-            when = datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            when = parse_date_time(when_text)
         except ValueError:
             when = None
-        return cls(text, doc_type, DOC_KINDS.get(doc_type), number, when,
-                   f"{d}.{m}.{y} {hh or 0}:{mm or 0}:{ss or 0}")
+        return cls(text, doc_type, DOC_KINDS.get(doc_type), number, when, when_text)
 
 
 class _Layout:
@@ -323,11 +323,11 @@ class _Builder:
     def _product_name(self) -> str | None:
         return self.items.names[self.current_item] if self.current_item >= 0 else None
 
-    def datetime_of(self, row, y, m, d, hh, mm, ss) -> datetime | None:
+    def datetime_of(self, row: int, text: str) -> datetime | None:
         try:
-            return datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            return parse_date_time(text)
         except ValueError:
-            self._bad_datetime(row, f"{d}.{m}.{y} {hh or 0}:{mm or 0}:{ss or 0}")
+            self._bad_datetime(row, text)
             return None
 
     def _bad_datetime(self, row: int, when_text: str) -> None:

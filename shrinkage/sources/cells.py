@@ -12,8 +12,15 @@ import math
 import re
 from datetime import date, datetime, time
 
+# C0 control characters other than tab, newline and carriage return: XML 1.0 (so every xlsx
+# writer) refuses them, PostgreSQL refuses NUL, a terminal acts on ESC. 1C names never hold them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _THOUSANDS_SEPARATORS = re.compile(r"[\s\u00a0\u202f\u2009\u2007']")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+class NotFiniteError(ValueError):
+    """A number too large for a float ("1e309") or infinity: a misread cell, never a quantity."""
 
 
 def parse_quantity(value: object) -> float:
@@ -21,12 +28,15 @@ def parse_quantity(value: object) -> float:
 
     Accepts numbers and text with a comma or dot decimal, space / U+00A0 / U+202F
     thousands separators, a Unicode minus and accounting parentheses for negatives.
-    Raises ValueError on anything else, so the caller can name the row and column.
+    Raises ValueError on anything else (NotFiniteError for infinities, "1e309" included, which
+    cannot be stored), so the caller can name the row and column.
     """
     cls = value.__class__
     if cls is float:
         if math.isnan(value):
             return 0.0
+        if math.isinf(value):
+            raise NotFiniteError(f"not a finite number: {value!r}")
         return value
     if cls is int:
         return float(value)
@@ -35,7 +45,7 @@ def parse_quantity(value: object) -> float:
     if isinstance(value, bool) or isinstance(value, (date, time)):
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return parse_quantity(float(value))
     text = str(value).strip()
     if not text:
         return 0.0
@@ -50,6 +60,8 @@ def parse_quantity(value: object) -> float:
     if not _PLAIN_NUMBER.fullmatch(text):
         raise ValueError(f"not a number: {value!r}")
     number = float(text)
+    if math.isinf(number):  # "1e309": beyond any float, not a quantity
+        raise NotFiniteError(f"not a finite number: {value!r}")
     return -number if negative else number
 
 
@@ -68,6 +80,11 @@ def normalize_text(value: object) -> str:
         text = str(value)
     # str.split() splits on every Unicode space, U+00A0 and U+202F included.
     return " ".join(text.split())
+
+
+def remove_control_characters(text: str) -> str:
+    """``text`` without C0 control characters (tab, newline and carriage return stay)."""
+    return CONTROL_CHARACTERS.sub("", text)
 
 
 def column_letter(index: int) -> str:

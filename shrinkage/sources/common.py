@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from shrinkage.config import CONFIG
-from shrinkage.sources.cells import column_letter, normalize_text, parse_quantity
+from shrinkage.sources.cells import NotFiniteError, column_letter, normalize_text, parse_quantity
+from shrinkage.sources.dates import read_period
 from shrinkage.sources.hierarchy import Nesting, Role, nest_rows
 from shrinkage.sources.model import GROUP_COLUMNS, PRODUCT_COLUMNS, QUANTITY_COLUMNS, ParseIssue, ReportError
 
@@ -31,9 +32,10 @@ QUANTITY_CAPTIONS = {
     "конечный остаток": "closing",
 }
 _CAPTION_PREFIX = re.compile(r"^(?:количество|кол-во)\s+")
+_DAY = r"(\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})"  # D.M.Y, D/M/Y or ISO
 _PERIOD_PATTERNS = (
-    re.compile(r"период\s*:\s*(\d{1,2}\.\d{1,2}\.\d{2,4})\s*[-–—]\s*(\d{1,2}\.\d{1,2}\.\d{2,4})", re.I),
-    re.compile(r"период\s+с\s+(\d{1,2}\.\d{1,2}\.\d{2,4})\s*(?:г\.?)?\s+по\s+(\d{1,2}\.\d{1,2}\.\d{2,4})", re.I),
+    re.compile(rf"период\s*:\s*{_DAY}\s*[-–—]\s*{_DAY}", re.I),
+    re.compile(rf"период\s+с\s+{_DAY}\s*(?:г\.?)?\s+по\s+{_DAY}", re.I),
 )
 
 
@@ -63,16 +65,10 @@ def quantity_layout(path: Path, rows: list[list[object]], captions: str, hint: s
     the ``captions`` a ``report`` must have and what to do (``hint``)."""
     found = find_quantity_columns(rows)
     if found is None:
-        raise ReportError(path, f"the {report} has no header row with the captions {captions}", hint)
+        raise ReportError(path, f"the {report} has no header row with the captions {captions}", hint,
+                          cause="layout")
     caption_row, columns = found
     return caption_row, tuple(columns[name] for name in QUANTITY_COLUMNS)
-
-
-def parse_day(text: str) -> date:
-    day, month, year = (int(part) for part in text.split("."))
-    if year < 100:
-        year += 2000
-    return date(year, month, day)
 
 
 def find_period(texts: list[str]) -> tuple[date, date] | None:
@@ -80,11 +76,9 @@ def find_period(texts: list[str]) -> tuple[date, date] | None:
     for text in texts:
         for pattern in _PERIOD_PATTERNS:
             match = pattern.search(text)
-            if match:
-                try:
-                    return parse_day(match.group(1)), parse_day(match.group(2))
-                except ValueError:
-                    continue
+            period = read_period(match.group(1), match.group(2)) if match else None
+            if period is not None:
+                return period
     return None
 
 
@@ -147,11 +141,12 @@ class QuantityReader:
             return 0.0
         try:
             return parse_quantity(value)
-        except ValueError:
+        except ValueError as exc:
+            what = "not a finite number" if isinstance(exc, NotFiniteError) else "not a number"
             self.issues.append(ParseIssue(
                 "bad_number",
-                f"row {row_number}, column {column_letter(self.columns[position])}: {value!r} is not a "
-                "number; fix the cell in the source file and export again", "high", row_number))
+                f"row {row_number}, column {column_letter(self.columns[position])}: {value!r} is {what}; "
+                "fix the cell in the source file and export again", "high", row_number))
             return float("nan")
 
     def has_any_value(self, row: list[object]) -> bool:

@@ -82,13 +82,38 @@ class ParsedReport:
     rows_read: int = 0
 
 
-class ReportError(Exception):
-    """A file cannot be read as a report: names the file, the row if known, and what to do."""
+# What to do, in the words every ReportError of that kind uses.
+RE_EXPORT_HINT = "export the report from 1C again (File > Save as .xls/.xlsx) and drop the new file"
+RECOPY_HINT = "copy the file again from its source"
+PASSWORD_HINT = "remove the password in Excel and export again"
+INCOMPLETE = "incomplete (the file was cut off, e.g. half-copied)"
 
-    def __init__(self, path: Path | str, reason: str, hint: str = "", row: int | None = None):
+# Why a file could not be read at all: each cause is a different thing for the user to do.
+ReportErrorCause = Literal[
+    "unreadable",     # the file cannot be opened (missing, no permission)
+    "empty",          # zero bytes or only blank lines
+    "truncated",      # cut off: half-copied, an interrupted download
+    "corrupt",        # damaged inside
+    "password",       # encrypted workbook
+    "not_a_report",   # a readable file that is no 1C batch / turnover statement
+    "layout",         # a 1C report missing what every export has (captions, the Итого row)
+    "values",         # the values cannot be read as written (dates month-first)
+]
+
+
+class ReportError(Exception):
+    """A file cannot be read as a report: names the file, the row if known, what is wrong and what to do.
+
+    ``cause`` sorts the failure for callers that count or translate them; ``reason`` says
+    what is wrong, ``hint`` what to do (every error carries one).
+    """
+
+    def __init__(self, path: Path | str, reason: str, hint: str, row: int | None = None, *,
+                 cause: ReportErrorCause = "corrupt"):
         self.path = Path(path)
         self.reason = reason
         self.hint = hint
         self.row = row
+        self.cause = cause
         where = f"{self.path.name}" + (f", row {row}" if row else "")
         super().__init__(f"{where}: {reason}" + (f" — {hint}" if hint else ""))

@@ -74,7 +74,8 @@ def parse_turnover_statement(path: Path, rows: list[list[object]]) -> ParsedRepo
         items.add(name, number, quantities.read(row, number))
     if not items.names:
         raise ReportError(path, "the turnover statement has no product rows",
-                          "check the report settings in 1C and export again", row=caption_row + 1)
+                          "check the report settings in 1C and export again", row=caption_row + 1,
+                          cause="layout")
 
     tree = common.build_tree(items, ["either"] * len(items.names), grand_total[1] if grand_total else None)
     if not tree.nesting.exact:

@@ -28,7 +28,7 @@ def test_blocking_rules_are_exactly_the_critical_ones():
     result = validate_report(build_report())
     blocking = {check.name for check in result.checks if check.blocking}
     assert blocking == {
-        "required_columns", "empty_report", "numeric_quantities", "negative_quantity",
+        "required_columns", "empty_report", "numeric_quantities", "implausible_quantity", "negative_quantity",
         "totals_grossly_mismatched",
     }
     for check in result.checks:

@@ -10,20 +10,45 @@ from tests import sources_helpers as h
 F = h.FIXTURES
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("empty.xlsx", "the file is empty"),
-    ("truncated.xlsx", "incomplete (the file was cut off"),
-    ("corrupt.xlsx", "the workbook is corrupt"),
-    ("password_protected.xlsx", "password-protected workbook"),
-    ("not_a_report.xlsx", "not a 1C batch/turnover statement"),
-])
-def test_specific_error_per_broken_file(name, reason):
+BROKEN = [
+    ("empty.xlsx", "the file is empty", "empty"),
+    ("truncated.xlsx", "incomplete (the file was cut off", "truncated"),
+    ("corrupt.xlsx", "the workbook is corrupt", "corrupt"),
+    ("password_protected.xlsx", "password-protected workbook", "password"),
+    ("not_a_report.xlsx", "not a 1C batch/turnover statement", "not_a_report"),
+]
+
+
+@pytest.mark.parametrize("name, reason, cause", BROKEN)
+def test_specific_error_per_broken_file(name, reason, cause):
     with pytest.raises(ReportError) as info:
         read_report(F / name)
     error = info.value
-    assert reason in error.reason
+    assert reason in error.reason and error.cause == cause
     assert str(error).startswith(name + ":")
-    assert error.hint  # says what to do
+    assert error.hint and error.hint in str(error)  # says what to do
+
+
+def test_each_kind_of_broken_file_has_its_own_cause_and_advice():
+    """corrupt, truncated, password-protected, empty, not a report: told apart, each with its advice."""
+    errors = []
+    for name, _, _ in BROKEN:
+        with pytest.raises(ReportError) as info:
+            read_report(F / name)
+        errors.append(info.value)
+    assert len({e.cause for e in errors}) == len(BROKEN)
+    assert len({e.reason for e in errors}) == len(BROKEN)
+    assert len({e.hint for e in errors}) >= 4  # empty and corrupt both say: export again
+
+
+@pytest.mark.parametrize("extension", [".xls", ".xlsx", ".csv", ".html"])
+def test_the_same_cause_whatever_the_name(tmp_path, extension):
+    for name, _, cause in BROKEN:
+        target = tmp_path / (name.split(".")[0] + extension)
+        target.write_bytes((F / name).read_bytes())
+        with pytest.raises(ReportError) as info:
+            read_report(target)
+        assert info.value.cause == cause, (target.name, str(info.value))
 
 
 def test_password_message_says_how_to_fix_it():
@@ -79,7 +104,7 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     target = tmp_path / "archive.xlsx"
     with zipfile.ZipFile(target, "w") as archive:
         archive.writestr("readme.txt", "hello")
-    with pytest.raises(ReportError, match="not an Excel workbook"):
+    with pytest.raises(ReportError, match="a ZIP archive, not a spreadsheet"):
         read_report(target)
 
 
