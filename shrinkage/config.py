@@ -289,9 +289,9 @@ class ReportSettings:
 #   ХОЛ КОП  words in a row, with spaces or dots between (ХОЛ.КОПЧ.);
 #   ~ФИЛЕ  weak: counts only when neither the name's other words nor the product's group
 #          (the statement's group rows) say anything.
-# Evidence in this order, first match wins within each step, rows in table order: the name
-# (outside quotes), the product's groups from the innermost out, the name's weak keywords,
-# then words in quotes (brands and flavours: 'ГРЕНКИ "КРАСНАЯ ИКРА"'). Nothing: other.
+# Evidence in this order, first match wins within each step, rows in table order: the name,
+# the product's groups from the innermost out, the name's weak keywords. Nothing: other.
+# Words in quotes never count: they are brands and flavours ('ГРЕНКИ "КРАСНАЯ ИКРА"').
 # Row order matters: non-fish goods first (a flavour never makes a snack fish), then caviar and
 # preserves, then processing (salted, smoked, dried: it beats the species, so dried squid is
 # dried), then seafood (beats frozen: "КРЕВЕТКИ С/М" is seafood), frozen, chilled.
@@ -319,7 +319,7 @@ DEFAULT_PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("preserves", "PRS", ("ПРЕСЕРВ",)),
     ("salted", "SLT", ("С/С", "СЛАБОСОЛ", "СОЛЕН", "МАЛОСОЛ", "СВЕЖЕСОЛЕН", "П/П", "ПРЯН", "ПОСОЛ")),
     ("hot_smoked", "HSM", ("Г/К", "ГК", "ГОРЯЧ", "ГОР КОП")),
-    ("cold_smoked", "CSM", ("Х/К", "ХК", "ХОЛОДН", "ХОЛ КОП")),
+    ("cold_smoked", "CSM", ("Х/К", "ХК", "ХОЛОДН", "ХОЛ КОП", "СЫРОКОПЧ")),
     ("smoked", "SMK", ("КОПЧ",)),
     ("dried", "DRY", ("ВЯЛ", "СУШ", "СТРУЖК", "ЯНТАРН", "~ВОБЛ", "~ТАРАН")),
     ("seafood", "SEA", ("КРЕВЕТ", "КРАБ", "КАЛЬМАР", "МИДИ", "ОСЬМИНОГ", "ГРЕБЕШ", "ЛАНГУСТ", "КАРАКАТИЦ",

@@ -25,7 +25,7 @@ WHOLE_WORD_MARK = "!"
 GROUP_SEPARATOR = " / "
 
 # Where the deciding keyword was found (ProductType.source).
-NAME, GROUP, NAME_WEAK, QUOTED, DEFAULT, USER = "name", "group", "name_weak", "quoted", "default", "user"
+NAME, GROUP, NAME_WEAK, DEFAULT, USER = "name", "group", "name_weak", "default", "user"
 
 _LETTER = r"0-9A-Za-zА-Яа-яЁё"
 _LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")  # Latin capitals typed for Cyrillic
@@ -53,7 +53,7 @@ class ProductType:
     name: str
     code: str
     keyword: str | None = None  # the deciding keyword as written in the table
-    source: str = DEFAULT  # NAME, GROUP, NAME_WEAK, QUOTED, DEFAULT or USER
+    source: str = DEFAULT  # NAME, GROUP, NAME_WEAK, DEFAULT or USER
     group: str | None = None  # the group that decided, when source is GROUP
 
     @property
@@ -66,8 +66,6 @@ class ProductType:
             return f"группа «{self.group}» (слово «{word}»)"
         if self.source == NAME_WEAK:
             return f"в названии только «{word}», других признаков ни в названии, ни в группе нет"
-        if self.source == QUOTED:
-            return f"«{word}» есть только в кавычках (название или вкус), других признаков нет"
         if self.source == USER:
             return "тип задан вручную"
         return "ни название, ни группа не указывают тип"
@@ -116,7 +114,7 @@ def _pattern(keyword: Keyword) -> re.Pattern:
 class _Compiled:
     strong: tuple[_Rule, ...]  # the name (outside quotes)
     weak: tuple[_Rule, ...]  # the name, after the groups
-    every: tuple[_Rule, ...]  # groups and quoted words: all keywords in table order
+    every: tuple[_Rule, ...]  # groups: all keywords in table order
 
 
 @lru_cache(maxsize=16)
@@ -134,12 +132,11 @@ def _freeze(table: KeywordTable) -> tuple[tuple[str, str, tuple[str, ...]], ...]
     return tuple((str(name), str(code), tuple(kws)) for name, code, kws in table)
 
 
-def _split_quotes(text: str) -> tuple[str, str]:
-    """(the text outside quotes, the quoted parts); a name quoted as a whole counts as unquoted."""
+def _unquoted(text: str) -> str:
+    """The text outside quotes: quoted words are brands or flavours (a name quoted as a whole is kept)."""
     if text.count('"') == 2 and text.startswith('"') and text.endswith('"'):
-        text = text[1:-1]
-    quoted = " ; ".join(re.findall(r'"([^"]*)"', text))
-    return re.sub(r'"[^"]*"', " ; ", text), quoted
+        return text[1:-1]
+    return re.sub(r'"[^"]*"', " ; ", text)
 
 
 def group_names(group_path: GroupPath | None) -> list[str]:
@@ -155,14 +152,14 @@ def classify(name: str, group_path: GroupPath | None = (), *,
     """The product type of ``name`` under ``group_path``, with the evidence that decided it.
 
     Evidence in order, first match wins at each step (rows and keywords in table order): the
-    name outside quotes, each group from the innermost out, the name's weak keywords, the
-    name's quoted words (flavours, brands); nothing found: other.
+    name outside quotes, each group from the innermost out, the name's weak keywords; nothing
+    found: other. Words in quotes never decide (flavours and brands: 'ГРЕНКИ "КРАСНАЯ ИКРА"').
     """
     rules = _compiled(_freeze(table))
-    outside, quoted = _split_quotes(canonical(name))
+    outside = _unquoted(canonical(name))
     steps: list[tuple[str, str, tuple[_Rule, ...], str | None]] = [(NAME, outside, rules.strong, None)]
     steps += [(GROUP, canonical(group), rules.every, group) for group in group_names(group_path)]
-    steps += [(NAME_WEAK, outside, rules.weak, None), (QUOTED, quoted, rules.every, None)]
+    steps.append((NAME_WEAK, outside, rules.weak, None))
     for source, text, candidates, group in steps:
         for rule in candidates:
             if rule.pattern.search(text):
@@ -176,17 +173,17 @@ def classify_many(names: Iterable[str], groups: Mapping[str, GroupPath] | None =
     return {name: classify(name, groups.get(name, ()), table=table) for name in names}
 
 
-def reclassified(name: str, stored_type: str | None, table: KeywordTable) -> ProductType | None:
+def reclassified(name: str, stored_type: str | None, table: KeywordTable,
+                 previous_table: KeywordTable = DEFAULT_PRODUCT_TYPE_KEYWORDS) -> ProductType | None:
     """The type a stored product takes under a new keyword table, or None to keep its type.
 
-    The database keeps no group path, so only the name is evidence here: its own keywords
-    replace the stored type; weak, quoted or no evidence replace it only when it is empty or
-    ``other`` (a type that came from the product's group is not undone).
+    The database keeps no group path, so only the name can be re-read. A stored type that the
+    name alone does not explain under the previous table came from the product's group or
+    from a user's correction, and stays; a type the name explains follows the new table.
     """
-    found = classify(name, table=table)
-    if found.source == NAME or stored_type in (None, "", OTHER_PRODUCT_TYPE[0]):
-        return found
-    return None
+    if stored_type and stored_type != classify(name, table=previous_table).name:
+        return None
+    return classify(name, table=table)
 
 
 def product_types(table: KeywordTable = DEFAULT_PRODUCT_TYPE_KEYWORDS) -> dict[str, str]:
