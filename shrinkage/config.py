@@ -468,19 +468,53 @@ class ReportSettings:
     keywords_file: Path = Path("data/product_type_keywords.json")
 
 
-# Product-type classifier: first match wins; keywords are matched case-insensitively on
-# word boundaries so that "ХК" inside another word does not count. Order matters.
+# Product-type classifier (shrinkage.products): rows of (product_type, product_type_code,
+# keywords). Keyword syntax, matched case-insensitively (Ё = Е, a backslash = "/", Latin
+# look-alike letters read as Cyrillic):
+#   ВЯЛ    the start of a word (ВЯЛЕНАЯ, ВЯЛЕНЫЙ);
+#   !СЫР   exactly this word (СЫР, not СЫРОКОПЧЕНЫЙ); keywords of one or two letters and
+#          those with a slash are always whole words ("ХК" inside ТРЕХКИЛОГРАММОВЫЙ is not);
+#   ХОЛ КОП  words in a row, with spaces or dots between (ХОЛ.КОПЧ.);
+#   ~ФИЛЕ  weak: counts only when neither the name's other words nor the product's group
+#          (the statement's group rows) say anything.
+# Evidence in this order, first match wins within each step, rows in table order: the name,
+# the product's groups from the innermost out, the name's weak keywords. Nothing: other.
+# Words in quotes never count: they are brands and flavours ('ГРЕНКИ "КРАСНАЯ ИКРА"').
+# Row order matters: non-fish goods first (a flavour never makes a snack fish), then caviar and
+# preserves, then processing (salted, smoked, dried: it beats the species, so dried squid is
+# dried), then seafood (beats frozen: "КРЕВЕТКИ С/М" is seafood), frozen, chilled.
 DEFAULT_PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # (product_type, product_type_code, keywords)
-    ("caviar", "CAV", ("ИКРА",)),
+    ("other", "OTH", (
+        # nuts, seeds, croutons, chips, crackers, bread rings
+        "АРАХИС", "ФИСТАШ", "ОРЕХ", "ОРЕШ", "МИНДАЛ", "КЕШЬЮ", "ФУНДУК", "ГРЕЦК", "ПЕКАН", "МАКАДАМ",
+        "СЕМЕЧК", "СЕМЕНА", "ГРЕНК", "СУХАРИ", "ЧИПС", "КРЕКЕР", "ХЛЕБЦ", "!СУШКИ", "БАРАНК", "БУБЛИК",
+        "ПРЯНИК", "ПОПКОРН", "КУКУРУЗ", "ГОРОХ", "!НУТ", "!БОБЫ",
+        # olives, vegetables, mushrooms, sauces, salads, seaweed
+        "!ОЛИВКИ", "!МАСЛИНЫ", "!ТОМАТЫ", "!ПОМИДОРЫ", "ОГУРЦ", "КАПУСТ", "!ЛУК", "!ЧЕСНОК", "ГРИБ",
+        "КАБАЧК", "БАКЛАЖАН", "ОВОЩ", "МОРКОВ", "КАРТОФ", "!СОУС", "!СОУСЫ", "!САЛАТ", "!САЛАТЫ",
+        "ЧУКА", "ВОДОРОСЛ",
+        # dried fruit
+        "СУХОФРУКТ", "ФРУКТ", "КУРАГ", "ИЗЮМ", "ЧЕРНОСЛИВ", "ФИНИК", "ИНЖИР", "ХУРМ", "!ДЫНЯ", "БАНАН",
+        "МАНГО", "АНАНАС", "ЯБЛОК", "ЦУКАТ", "КЛЮКВ",
+        # cheese and meat snacks
+        "!СЫР", "СЫРН", "ЧЕЧИЛ", "СУЛУГУН", "МЯСН", "ГОВЯД", "ГОВЯЖ", "СВИН", "КУРИН", "КУРИЦ", "КОНИН",
+        "ДЖЕРКИ", "БАСТУРМ", "КОЛБАС", "БЕКОН",
+        # semi-finished fish products: batter, breadcrumbs, cutlets, sticks, dumplings, mince
+        "КЛЯР", "ПАНИР", "КОТЛЕТ", "НАГГЕТС", "ПЕЛЬМЕН", "ФАРШ", "ПАЛОЧК",
+    )),
+    ("caviar", "CAV", ("ИКРА", "ЗЕРНИСТ", "ЯСТЫК", "ЯСТЫЧН", "ТОБИКО", "МАССАГО")),
     ("preserves", "PRS", ("ПРЕСЕРВ",)),
-    ("seafood", "SEA", ("КРЕВЕТ", "КРАБ", "КАЛЬМАР", "МИДИ")),
-    ("salted", "SLT", ("С/С", "СЛАБОСОЛ", "СОЛЕН")),
-    ("hot_smoked", "HSM", ("Г/К", "ГК", "ГОРЯЧ")),
-    ("cold_smoked", "CSM", ("Х/К", "ХК", "ХОЛОД")),
+    ("salted", "SLT", ("С/С", "СЛАБОСОЛ", "СОЛЕН", "МАЛОСОЛ", "СВЕЖЕСОЛЕН", "П/П", "ПРЯН", "ПОСОЛ")),
+    ("hot_smoked", "HSM", ("Г/К", "ГК", "ГОРЯЧ", "ГОР КОП")),
+    ("cold_smoked", "CSM", ("Х/К", "ХК", "ХОЛОДН", "ХОЛ КОП", "СЫРОКОПЧ")),
     ("smoked", "SMK", ("КОПЧ",)),
-    ("dried", "DRY", ("ВЯЛ", "СУШ")),
-    ("frozen", "FRZ", ("С/М", "МОРОЖ", "ЗАМОР", "С/З")),
+    ("dried", "DRY", ("ВЯЛ", "СУШ", "СТРУЖК", "ЯНТАРН", "~ВОБЛ", "~ТАРАН")),
+    ("seafood", "SEA", ("КРЕВЕТ", "КРАБ", "КАЛЬМАР", "МИДИ", "ОСЬМИНОГ", "ГРЕБЕШ", "ЛАНГУСТ", "КАРАКАТИЦ",
+                        "ОМАР", "ЛОБСТЕР", "!РАКИ", "УСТРИЦ", "ТРЕПАНГ", "РАПАН", "МОРСКОЙ КОКТЕЙЛ",
+                        "МОРЕПРОДУКТ", "В/М")),
+    ("frozen", "FRZ", ("С/М", "МОРОЖ", "ЗАМОР", "СВЕЖЕМОРОЖ", "С/З", "!ЗАМ",
+                       "~ФИЛЕ", "~СТЕЙК", "~КУБИК", "~ТУШК", "~Б/Г", "~С/Г", "~ПБГ")),
     ("chilled", "CHL", ("ОХЛ", "СВЕЖ")),
 )
 OTHER_PRODUCT_TYPE = ("other", "OTH")

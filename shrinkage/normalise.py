@@ -60,7 +60,9 @@ def normalise(report: ParsedReport, validation=None,
     })
     # Duplicate product rows (recorded by validation) collapse into one calculation row.
     calc = calc.groupby("product", sort=False, as_index=False).sum()
-    types = {name: classify(name, keywords) for name in calc["product"]}
+    groups = products.drop_duplicates("product").set_index("product")["group_path"] \
+        if "group_path" in products else pd.Series(dtype=object)
+    types = {name: classify(name, groups.get(name), table=keywords) for name in calc["product"]}
     calc["product_type"] = calc["product"].map(lambda n: types[n].name)
     calc["product_type_code"] = calc["product"].map(lambda n: types[n].code)
     end = period_end_moment(report)

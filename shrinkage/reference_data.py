@@ -20,11 +20,14 @@ import pandas as pd
 
 from shrinkage.config import CONFIG
 from shrinkage.db.services import normalize_name
+from shrinkage.products import KeywordError, parse_keyword
 
 KINDS = ("surplus-specifications", "priority-periods", "product-type-keywords")
 MAX_PROBLEMS_SHOWN = 30
 _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEYWORD_SPLIT = re.compile(r"[,;|]")
+KEYWORD_SYNTAX = ("ВЯЛ finds words that start with it, !СЫР only that word, ~ФИЛЕ counts only when neither "
+                  "the rest of the name nor the product group names a type")
 
 
 @dataclass(frozen=True)
@@ -327,10 +330,15 @@ def _check_keywords(rows: list[dict], mapping: dict) -> list[Problem]:
         if isinstance(code, str) and len(code) > 16:
             problems.append(Problem(row["row"], mapping.get("product_type_code"),
                                     f"code '{code}' is longer than 16 characters: shorten it"))
-        for word in row.get("keywords") or ():
+        for text in row.get("keywords") or ():
+            try:
+                word = parse_keyword(text).word
+            except KeywordError as exc:
+                problems.append(Problem(row["row"], mapping.get("keywords"), f"{exc} ({KEYWORD_SYNTAX})"))
+                continue
             if word in owner and owner[word][0] != ptype:
                 problems.append(Problem(row["row"], mapping.get("keywords"),
-                                        f"keyword '{word}' is already used for '{owner[word][0]}' in row "
+                                        f"keyword '{text}' is already used for '{owner[word][0]}' in row "
                                         f"{owner[word][1]}: a keyword can name one type only"))
             owner.setdefault(word, (ptype, row["row"]))
     return problems + _duplicates(rows, lambda r: r["product_type"], "the product type")

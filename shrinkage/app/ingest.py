@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shrinkage import __version__
+from shrinkage.app.reference import product_type_keywords
 from shrinkage.config import CONFIG
 from shrinkage.db import cache
 from shrinkage.db.engine import session_scope
@@ -211,7 +212,9 @@ def settle(session: Session, staged: StagedFile, validation: ValidationResult | 
                                            quality_score=verdict.quality_score)
         return _Settled(REJECTED, source_id, validation=verdict, errors=len(errors))
 
-    normalised = normalise(report, verdict)  # quality columns follow below when validation was still out
+    # New products are typed by the imported keyword table; quality columns follow below when
+    # validation was still out.
+    normalised = normalise(report, verdict, keywords=product_type_keywords())
     try:
         result = store_source(session, source, normalised, **_source_facts(report),
                               quality_score=verdict.quality_score if verdict is not None else None)

@@ -3,13 +3,14 @@
 Surplus specifications are keyed by (product, start date) and priority periods by
 (start, end): importing the same file twice updates rather than duplicates. The product-type
 keyword table has no table in the schema; it is kept as a JSON file (``Settings.
-keywords_file``, in the project home) and importing it reclassifies the stored products in the same transaction.
+keywords_file``, in the project home) and importing it reclassifies the stored products in the same
+transaction (by name only: a type that the product's group or a user gave, which the name alone does
+not explain, stays).
 Every import invalidates the cached reference data it touches.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
@@ -22,8 +23,9 @@ from sqlalchemy.engine import Engine
 from shrinkage.config import DEFAULT_PRODUCT_TYPE_KEYWORDS, get_settings
 from shrinkage.db import cache
 from shrinkage.db.models import Nomenclature, PriorityPeriod, SurplusSpecification
+from shrinkage.db.product_types import unknown_product_hint
 from shrinkage.db.services import Crud, DatabaseService, normalize_name
-from shrinkage.products import classify
+from shrinkage.products import reclassified
 from shrinkage.reference_data import ParsedFile, Problem, ReferenceImportError, keyword_table, parse_file
 
 log = logging.getLogger(__name__)
@@ -88,8 +90,7 @@ def _product_ids(crud: Crud, parsed: ParsedFile) -> dict[int, int]:
         problems = []
         for row in parsed.rows:
             if row["row"] in missing:
-                close = difflib.get_close_matches(row["product"], names, n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'?" if close else "ingest a report that lists it first"
+                hint = unknown_product_hint(row["product"], names)
                 problems.append(Problem(row["row"], "product",
                                         f"product '{row['product']}' is not in the nomenclature: {hint}"))
         raise ReferenceImportError(parsed.source, problems)
@@ -113,6 +114,7 @@ def _store_periods(service: DatabaseService, parsed: ParsedFile, user: str | Non
 def _store_keywords(service: DatabaseService, parsed: ParsedFile, keywords_file: Path) -> ImportOutcome:
     table = keyword_table(parsed)
     keywords_file = Path(keywords_file)
+    previous = product_type_keywords(keywords_file)
     keywords_file.parent.mkdir(parents=True, exist_ok=True)
     staged = keywords_file.with_suffix(keywords_file.suffix + ".tmp")
     staged.write_text(json.dumps([{"product_type": t, "product_type_code": c, "keywords": list(k)}
@@ -121,8 +123,8 @@ def _store_keywords(service: DatabaseService, parsed: ParsedFile, keywords_file:
     try:
         with service.transaction() as crud:
             for product in crud.session.scalars(select(Nomenclature)):
-                kind = classify(product.name, table)
-                if (product.product_type, product.product_type_code) != (kind.name, kind.code):
+                kind = reclassified(product.name, product.product_type, table, previous)
+                if kind is not None and (product.product_type, product.product_type_code) != (kind.name, kind.code):
                     product.product_type, product.product_type_code = kind.name, kind.code
                     changed += 1
             crud.session.flush()
