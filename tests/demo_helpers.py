@@ -90,3 +90,61 @@ def default_simulation() -> StoreSimulation:
 @lru_cache(maxsize=None)
 def small_simulation(seed: int = 1) -> StoreSimulation:
     return simulate_store(weeks=3, products=14, seed=seed, errors=1)
+
+
+# ---------------------------------------------------------------------------------------
+# The realistic chain (shrinkage.demo.chain), shared by the realistic demo and reader tests.
+# ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def realistic_chain(seed: int = 0, weeks: int = 12, products: int = 30):
+    """The CLI's realistic default: 2 stores x 30 products x 12 weeks."""
+    from shrinkage.demo.chain import RealisticParams, simulate_chain
+
+    return simulate_chain(RealisticParams(weeks=weeks, products=products, seed=seed, reexport=True))
+
+
+def expected_parse(statement, group_paths: dict[str, tuple[str, ...]]) -> dict[str, list[tuple]]:
+    """What a reader must get from a rendered statement: products (name, group path, totals),
+    documents (product, seq, type, number, moment, totals) and batches (product, document number,
+    arrival or None, labelled, totals), in file order, names as the reader normalises them."""
+    from shrinkage.demo.statement import format_document  # noqa: F401  (documents the text format)
+    from shrinkage.sources.cells import normalize_text
+
+    products, documents, batches = [], [], []
+    product = number = None
+    seq = 0
+    for row in statement.rows:
+        q = (row.opening / 1000, row.incoming / 1000, row.outgoing / 1000, row.closing / 1000)
+        if row.kind == "product":
+            product, seq = normalize_text(row.text), 0
+            path = " / ".join(normalize_text(g) for g in group_paths[row.text])
+            products.append((product, path, *q))
+        elif row.kind == "document":
+            match = DOCUMENT_TEXT.match(row.text)
+            seq += 1
+            number = match["number"]
+            documents.append((product, seq, match["type"], number, parse_moment(match["moment"]), *q))
+        elif row.kind == "batch":
+            arrival = parse_moment(row.text) if row.text else None
+            batches.append((product, number, arrival, arrival is not None, *q))
+    return {"products": products, "documents": documents, "batches": batches}
+
+
+def parsed_tuples(report) -> dict[str, list[tuple]]:
+    """A ParsedReport in the shape of expected_parse (NaT as None, timestamps as datetimes)."""
+    import pandas as pd
+
+    def when(value):
+        return None if pd.isna(value) else value.to_pydatetime()
+
+    q = ["opening", "incoming", "outgoing", "closing"]
+    return {
+        "products": [(r.product, r.group_path, *(getattr(r, c) for c in q))
+                     for r in report.products.itertuples()],
+        "documents": [(r.product, r.doc_seq, r.doc_type, r.doc_number, when(r.doc_datetime), *(getattr(r, c) for c in q))
+                      for r in report.documents.itertuples()],
+        "batches": [(r.product, r.doc_number, when(r.batch_arrival), bool(r.labelled), *(getattr(r, c) for c in q))
+                    for r in report.batches.itertuples()],
+    }

@@ -360,7 +360,7 @@ def draw_truth(item: CatalogueItem, rng: np.random.Generator, surplus: bool) -> 
     )
     has_surplus = rng.random() < profile.surplus_share
     rate = round(uniform(rng, profile.surplus_rate), 4) if has_surplus and surplus else 0.0
-    slow = bool(rng.random() < SLOW_SHARE)
+    slow = bool(rng.random() < SLOW_SHARE) or "slow_seller" in item.traits
     demand = uniform(rng, profile.demand_kg_per_day) * (0.15 if slow else 1.0)
     every = int(rng.integers(profile.delivery_every_days[0], profile.delivery_every_days[1] + 1))
     return ProductTruth(
@@ -584,19 +584,26 @@ class _Shelf:
             if day // 7 in plan.idle_weeks:
                 continue
             todays = counts_on.get(day, ())
-            for week in todays:
-                if schedule.count_phase[week] == "before_receipts":
+            morning = [week for week in todays if schedule.count_phase[week] != "night"]
+            for week in morning:
+                if self._counts_before_receipt(day, week):
                     pending_error = self._count(week, plan.errors.get(week) or pending_error)
             self._post_pending(day)
             next_delivery = self._maybe_receive(day, next_delivery)
-            for week in todays:
-                if schedule.count_phase[week] == "after_receipts":
+            for week in morning:
+                if not self._counts_before_receipt(day, week):
                     pending_error = self._count(week, plan.errors.get(week) or pending_error)
             self._occasional_outflows(day)
             self._sell(day, day % 7)
             for week in todays:
                 if schedule.count_phase[week] == "night":
                     pending_error = self._count(week, plan.errors.get(week) or pending_error)
+
+    def _counts_before_receipt(self, day: int, week: int) -> bool:
+        """A morning count precedes this product's receipt of the day if it is earlier, or, in
+        the same second, if the store posted the count first."""
+        receipt, count = self.schedule.receipt(day, self.group_slot), self.schedule.counts[week]
+        return receipt > count or (receipt == count and self.schedule.count_phase[week] == "before_receipts")
 
     def _maybe_receive(self, day: int, next_delivery: int) -> int:
         t, plan = self.truth, self.plan
