@@ -56,6 +56,8 @@ def exposure_by_product(sim: StoreSimulation) -> dict[str, ProductExposure]:
             if doc.moment > last:
                 break
             for arrival, grams in balances.items():
+                if arrival is None or grams <= 0:
+                    continue  # the no-batch line: negative book stock is no stock
                 a1 = (moment - arrival).total_seconds() / 86400
                 a2 = (doc.moment - arrival).total_seconds() / 86400
                 expected += grams / 1000 * (s(a2) - s(a1)) / (1 - s(a1))
@@ -148,3 +150,52 @@ def parsed_tuples(report) -> dict[str, list[tuple]]:
         "batches": [(r.product, r.doc_number, when(r.batch_arrival), bool(r.labelled), *(getattr(r, c) for c in q))
                     for r in report.batches.itertuples()],
     }
+
+
+@dataclass(frozen=True)
+class RealisticFiles:
+    chain: object  # shrinkage.demo.chain.ChainSimulation
+    folder: Path
+    truth: dict  # ground_truth.json as written
+    weekly: tuple[tuple[Path, ...], ...]  # per store, the written weekly files in week order
+    reexport: Path
+
+
+def write_realistic(folder: Path, seed: int = 0) -> RealisticFiles:
+    import json
+
+    from shrinkage.demo.writer import GROUND_TRUTH_FILE, write_chain
+
+    chain = realistic_chain(seed)
+    write_chain(chain, folder)
+    truth = json.loads((folder / GROUND_TRUTH_FILE).read_text(encoding="utf-8"))
+    weekly = tuple(
+        tuple(folder / e["file"] for e in truth["statements"] if e["warehouse"] == warehouse and e["written"])
+        for warehouse in chain.warehouses
+    )
+    return RealisticFiles(chain, folder, truth, weekly, folder / truth["reexports"][0]["file"])
+
+
+def sheet_rows(path: Path, statement) -> list[tuple]:
+    """The data rows of a written statement as (kind, depth, text, opening, in, out, closing): the
+    kind from the simulator's statement (whose texts must equal the file's), values from the file."""
+    from shrinkage.demo.writer import HEADER_ROWS
+
+    data = read_sheet(path)[HEADER_ROWS:]
+    assert [cells[0] for cells in data] == [row.text for row in statement.rows], path.name
+    return [(row.kind, row.depth, cells[0], kg(cells[4]), kg(cells[6]), kg(cells[7]), kg(cells[8]))
+            for row, cells in zip(statement.rows, data)]
+
+
+def documents_with_batches(rows: list[tuple]) -> list[tuple[str, tuple, list[tuple]]]:
+    """(product, document row, its batch rows) for every document of sheet_rows() output."""
+    out: list[tuple[str, tuple, list[tuple]]] = []
+    product = None
+    for row in rows:
+        if row[0] == "product":
+            product = row[2]
+        elif row[0] == "document":
+            out.append((product, row, []))
+        elif row[0] == "batch":
+            out[-1][2].append(row)
+    return out

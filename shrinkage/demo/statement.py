@@ -87,7 +87,7 @@ class MovementDocument:
 @dataclass(frozen=True)
 class StatementRow:
     kind: RowKind
-    depth: int  # nesting of group rows (0 = top group); 0 for other kinds
+    depth: int  # group rows: nesting (0 = top group); product rows: groups above it; 0 for other kinds
     text: str
     opening: int
     incoming: int
@@ -183,7 +183,8 @@ def build_statement(
             continue
         incoming = sum(d.incoming for d in docs)
         outgoing = sum(d.outgoing for d in docs)
-        rows = [StatementRow("product", 0, entry.name, opening, incoming, outgoing, opening + incoming - outgoing)]
+        rows = [StatementRow("product", len(entry.group_path), entry.name, opening, incoming, outgoing,
+                             opening + incoming - outgoing)]
         for doc in docs:
             rows.append(StatementRow("document", 0, doc.text, doc.opening, doc.incoming, doc.outgoing, doc.closing))
             rows.extend(
