@@ -172,20 +172,18 @@ REALISTIC_TRAITS = {
     "quotes": "double quotes in the name",
 }
 
-_R_FISH = "РЫБА"
-_R_DRIED = (_R_FISH, "ВЯЛЕНАЯ РЫБА (весовой товар)")
+_R_FISH = FISH
+_R_DRIED = _DRIED
 _R_SUSHKA = (_R_FISH, "СУШКА")
 _R_COLD = (_R_FISH, "КОПЧЕНАЯ РЫБА (весовой товар)", "ХОЛОДНОГО КОПЧЕНИЯ")
 _R_HOT = (_R_FISH, "КОПЧЕНАЯ РЫБА (весовой товар)", "ГОРЯЧЕГО КОПЧЕНИЯ")
 _R_SALTED = (_R_FISH, "СЕЛЬДЬ, СОЛЕНАЯ РЫБА")
-_R_FROZEN = (_R_FISH, "МОРОЖЕНАЯ РЫБА (весовой товар)")
+_R_FROZEN = _FROZEN
 _R_CARCASS = (_R_FISH, "Тушка")
 _R_FILLET = (_R_FISH, "ФИЛЕ")
 _R_CUTS = (_R_FISH, "РЫБНЫЕ ПОЛУФАБРИКАТЫ")
 _R_CHILLED = (_R_FISH, "ОХЛАЖДЕННАЯ РЫБА")
-_R_CAVIAR = ("ИКРА (весовой товар)",)
-_R_SEAFOOD = ("МОРЕПРОДУКТЫ (весовой товар)",)
-_R_PRESERVES = ("ПРЕСЕРВЫ (весовой товар)",)
+_R_CAVIAR, _R_SEAFOOD, _R_PRESERVES = _CAVIAR, _SEAFOOD, _PRESERVES
 _R_CROUTONS = ("СНЕКИ (весовой товар)", "ГРЕНКИ, СУХАРИКИ")
 _R_NUTS = ("СНЕКИ (весовой товар)", "ОРЕХИ, СЕМЕЧКИ")
 _R_CHIPS = ("СНЕКИ (весовой товар)", "ЧИПСЫ")

@@ -20,7 +20,6 @@ re-posted with another quantity. :meth:`ChainSimulation.ground_truth` describes 
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -57,8 +56,6 @@ from shrinkage.demo.simulation import (
 )
 from shrinkage.demo.statement import BookHistory, MovementDocument, Statement
 from shrinkage.sources.cells import normalize_text
-
-log = logging.getLogger(__name__)
 
 MIN_WEEKS = 6  # room for the forced events and the missing week, each on its own week
 GLAZED_DELIVERY_KG = (17.0, 21.0)
@@ -160,32 +157,38 @@ class ChainSimulation:
         all_weeks = self.stores[store].statements
         return tuple(all_weeks[w] for w in self.written_weeks(store))
 
+    def week_of(self, moment: datetime) -> int:
+        return (moment.date() - self.start).days // 7
+
     @cached_property
     def _count_context(self) -> dict[tuple[int, str, int], dict]:
-        """Per (store, product, count number): interval, previous count and whether its start is
-        known from the written files."""
+        """Per (store, product, count number): its interval, its previous count, whether it is in a
+        written file, and whether its start is known from the written files (a previous count in
+        them and no missing week in between)."""
         out: dict[tuple[int, str, int], dict] = {}
         start = datetime.combine(self.start, datetime.min.time())
         for s, store in enumerate(self.stores):
-            missing_spans = [self._week_span(w) for w in range(self.params.weeks) if (s, w) in self.missing]
-            previous: dict[str, datetime | None] = {}
+            missing = {w for (m, w) in self.missing if m == s}
+            previous: dict[str, datetime] = {}
+            seen_in_files: set[str] = set()
             for count in sorted(store.counts, key=lambda c: c.doc_datetime):
                 before = previous.get(count.product)
                 since = before or start
-                gap = [span for span in missing_spans if span[0] < count.doc_datetime and span[1] > since]
+                written = self.week_of(count.doc_datetime) not in missing
+                gap = any(w in missing for w in range(self.week_of(since), self.week_of(count.doc_datetime) + 1))
+                first = written and count.product not in seen_in_files
                 out[(s, count.product, count.doc_number)] = {
                     "previous_count_datetime": before.isoformat() if before else None,
                     "interval_days": round((count.doc_datetime - since).total_seconds() / 86400, 6),
-                    "first_in_data": before is None,
-                    "after_missing_file": bool(gap),
-                    "start_known": before is not None and not gap,
+                    "in_written_file": written,
+                    "first_in_data": first,
+                    "after_missing_file": written and gap,
+                    "start_known": written and not first and not gap,
                 }
                 previous[count.product] = count.doc_datetime
+                if written:
+                    seen_in_files.add(count.product)
         return out
-
-    def _week_span(self, week: int) -> tuple[datetime, datetime]:
-        first = datetime.combine(self.start + timedelta(days=7 * week), datetime.min.time())
-        return first, first + timedelta(days=7)
 
     # -- re-export -------------------------------------------------------------------------
     def reexport(self, store: int = 0, period_start: date | None = None, period_end: date | None = None) -> Reexport:
@@ -452,7 +455,8 @@ def _count_weeks(interval: int | None, weeks: int, rng: np.random.Generator) -> 
     return frozenset(w for w in range(weeks) if w % every == phase)
 
 
-def _designate(truths: tuple[ProductTruth, ...], items: tuple[CatalogueItem, ...]) -> tuple[int | None, int | None, int | None]:
+def _designate(truths: tuple[ProductTruth, ...],
+               items: tuple[CatalogueItem, ...]) -> tuple[int | None, int | None, int | None]:
     """(same-second product, glazed product, no-batch product): plain fast-selling fish for the
     first and last, the first glazed frozen line for the second; None when the assortment is too small."""
     plain = [i for i, (t, item) in enumerate(zip(truths, items))
@@ -512,6 +516,7 @@ def _run_store(params: RealisticParams, s: int, profile: StoreProfile, start: da
                                   params.unknown_documents, profile.warehouse, store_index=s, mixed_order=True)
     run = run_store(sim_params, truths, schedule, group_slots, plans, rngs)
     name = lambda p: truths[p].name if p is not None else None  # noqa: E731
-    events = ForcedEvents(same_week, same_day, schedule.counts[same_week], name(same_p), glaze_week, name(glaze_p), glaze_day,
+    events = ForcedEvents(same_week, same_day, schedule.counts[same_week], name(same_p), glaze_week, name(glaze_p),
+                          glaze_day,
                           negative_week, name(negative_p), negative_day)
     return run, events

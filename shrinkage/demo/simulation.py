@@ -29,7 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
-from shrinkage.demo.books import NO_BATCH, Books, Posting, batch_lines
+from shrinkage.demo.books import Books, Posting, batch_lines
 from shrinkage.demo.catalogue import PHYSICS_PROFILES, PRODUCT_TYPE_CODES, CatalogueItem, TypeProfile, pick_products
 from shrinkage.demo.statement import (
     BatchLine,

@@ -28,15 +28,10 @@ PRODUCT_TYPES = {"salted", "hot_smoked", "cold_smoked", "smoked", "dried", "cavi
 
 
 @pytest.fixture(scope="module")
-def demo(realistic_demo):
-    return realistic_demo
-
-
-@pytest.fixture(scope="module")
-def rendered(demo):
+def rendered(realistic_demo):
     """Per store, per written week: the file's rows with the simulator's row kinds."""
-    chain = demo.chain
-    return [[sheet_rows(path, statement) for path, statement in zip(demo.weekly[s], chain.statements(s))]
+    chain = realistic_demo.chain
+    return [[sheet_rows(path, statement) for path, statement in zip(realistic_demo.weekly[s], chain.statements(s))]
             for s in range(len(chain.stores))]
 
 
@@ -83,9 +78,10 @@ def test_no_batch_lines_go_negative_under_sales_and_are_filled_by_the_next_recei
                 assert _doc_type(nxt) in (RECEIPT, COUNT, SALE) and line[3] < 0
 
 
-def test_a_count_total_includes_its_no_batch_line(rendered, demo):
-    booked = {(c["warehouse"], c["product"], c["doc_number"]): c["booked_shortage_kg"] for c in demo.truth["counts"]}
-    warehouses = demo.chain.warehouses
+def test_a_count_total_includes_its_no_batch_line(rendered, realistic_demo):
+    booked = {(c["warehouse"], c["product"], c["doc_number"]): c["booked_shortage_kg"]
+              for c in realistic_demo.truth["counts"]}
+    warehouses = realistic_demo.chain.warehouses
     seen = 0
     for s, product, doc, batches in _documents(rendered):
         if _doc_type(doc) != COUNT:
@@ -104,11 +100,11 @@ def test_a_count_total_includes_its_no_batch_line(rendered, demo):
 # --- stores -----------------------------------------------------------------------------------
 
 
-def test_two_warehouses_with_the_same_names_and_different_curves(demo):
-    chain = demo.chain
+def test_two_warehouses_with_the_same_names_and_different_curves(realistic_demo):
+    chain = realistic_demo.chain
     assert len(set(chain.warehouses)) == 2
     names = []
-    for s, files in enumerate(demo.weekly):
+    for s, files in enumerate(realistic_demo.weekly):
         seen = set()
         for path in files:
             rows = read_sheet(path)
@@ -119,14 +115,14 @@ def test_two_warehouses_with_the_same_names_and_different_curves(demo):
         names.append(seen & {p.name for p in chain.stores[s].products})
     assert names[0] == names[1] and len(names[0]) == 30
     curves = defaultdict(dict)
-    for p in demo.truth["products"]:
+    for p in realistic_demo.truth["products"]:
         curves[p["name"]][p["warehouse"]] = p["S"]["7"]
     for name, by_store in curves.items():
         first, second = by_store.values()
         assert abs(first - second) >= 0.2 * min(first, second), name
 
 
-def test_counts_every_7_14_and_28_days_and_irregularly(rendered, demo):
+def test_counts_every_7_14_and_28_days_and_irregularly(rendered, realistic_demo):
     intervals = defaultdict(Counter)
     for s in range(len(rendered)):
         moments = defaultdict(list)
@@ -139,16 +135,17 @@ def test_counts_every_7_14_and_28_days_and_irregularly(rendered, demo):
     assert {7, 14, 28} <= set(both)
     assert intervals[0][7] > intervals[0][14] + intervals[0][28], "the first store counts mostly weekly"
     assert intervals[1][14] + intervals[1][28] > intervals[1][7], "the second every 2 or 4 weeks"
-    planned = Counter((p["warehouse"], p["count_interval_days"]) for p in demo.truth["products"])
+    planned = Counter((p["warehouse"], p["count_interval_days"]) for p in realistic_demo.truth["products"])
     assert {k for _, k in planned} == {7, 14, 28, None}
 
 
-def test_one_weekly_file_is_missing_and_the_books_do_not_chain_across_it(demo, rendered):
-    chain, truth = demo.chain, demo.truth
+def test_one_weekly_file_is_missing_and_the_books_do_not_chain_across_it(realistic_demo, rendered):
+    chain, truth = realistic_demo.chain, realistic_demo.truth
     [missing] = truth["missing_statements"]
     store = chain.warehouses.index(missing["warehouse"])
-    assert len(demo.weekly[store]) == chain.params.weeks - 1 and len(demo.weekly[1 - store]) == chain.params.weeks
-    assert not (demo.folder / missing["file"]).exists()
+    assert len(realistic_demo.weekly[store]) == chain.params.weeks - 1
+    assert len(realistic_demo.weekly[1 - store]) == chain.params.weeks
+    assert not (realistic_demo.folder / missing["file"]).exists()
     week = missing["week"]
     before, after = rendered[store][week - 1], rendered[store][week]  # written files around the gap
     closing = {r[2]: r[6] for r in before if r[0] == "product"}
@@ -158,9 +155,12 @@ def test_one_weekly_file_is_missing_and_the_books_do_not_chain_across_it(demo, r
     assert entry["follows_missing_week"] and entry["written"]
     flagged = [c for c in truth["counts"] if c["after_missing_file"]]
     assert flagged and all(c["warehouse"] == missing["warehouse"] and not c["start_known"] for c in flagged)
+    unseen = [c for c in truth["counts"] if not c["in_written_file"]]
+    assert unseen and all(missing["period_start"] <= c["doc_datetime"][:10] <= missing["period_end"]
+                          and c["warehouse"] == missing["warehouse"] for c in unseen)
 
 
-def test_documents_in_the_same_second_keep_their_posting_order(rendered, demo):
+def test_documents_in_the_same_second_keep_their_posting_order(rendered, realistic_demo):
     ties = Counter()
     for s, weeks in enumerate(rendered):
         for rows in weeks:
@@ -174,9 +174,9 @@ def test_documents_in_the_same_second_keep_their_posting_order(rendered, demo):
                     previous = row
     assert ties[(0, RECEIPT, COUNT)] and ties[(1, COUNT, RECEIPT)], "a receipt and a count in the same second, both orders"
     assert sum(ties.values()) >= 10
-    events = {e["warehouse"]: e["same_second_receipt_and_count"] for e in demo.truth["forced_events"]}
+    events = {e["warehouse"]: e["same_second_receipt_and_count"] for e in realistic_demo.truth["forced_events"]}
     assert [e["order"] for e in events.values()] == ["receipt_first", "count_first"]
-    for group in demo.truth["same_timestamp"]:
+    for group in realistic_demo.truth["same_timestamp"]:
         assert len(group["documents"]) >= 2
 
 
@@ -190,8 +190,8 @@ def test_batch_ages_run_from_hours_to_about_a_thousand_days(rendered):
     assert 900 <= max(ages) <= 1100
 
 
-def test_count_noise_weighing_plus_proportional_and_surpluses(demo):
-    counts = demo.truth["counts"]
+def test_count_noise_weighing_plus_proportional_and_surpluses(realistic_demo):
+    counts = realistic_demo.truth["counts"]
     honest = [c for c in counts if not c["keying_error"]]
     for c in honest:
         noise = c["weighing_noise_kg"] + c["proportional_noise_kg"]
@@ -202,14 +202,14 @@ def test_count_noise_weighing_plus_proportional_and_surpluses(demo):
     small, large = ordered[: len(ordered) // 3], ordered[-len(ordered) // 3:]
     mean = lambda group: sum(abs(c["proportional_noise_kg"]) for c in group) / len(group)  # noqa: E731
     assert mean(large) > 3 * mean(small)
-    snacks = {p["name"] for p in demo.truth["catalogue"] if p["non_fish"]}
+    snacks = {p["name"] for p in realistic_demo.truth["catalogue"] if p["non_fish"]}
     snack_counts = [c for c in honest if c["product"] in snacks]
     assert sum(c["booked_shortage_kg"] < 0 for c in snack_counts) >= 0.15 * len(snack_counts), "scale noise"
     assert all(abs(round(c["counted_kg"], 3) - c["counted_kg"]) < 1e-9 for c in counts)
 
 
-def test_glazed_fish_books_a_large_surplus_the_day_after_its_delivery(demo):
-    chain = demo.chain
+def test_glazed_fish_books_a_large_surplus_the_day_after_its_delivery(realistic_demo):
+    chain = realistic_demo.chain
     for s, store in enumerate(chain.stores):
         event = chain.events[s]
         docs = [d for d in store.documents if d.product == event.glaze_product]
@@ -221,11 +221,11 @@ def test_glazed_fish_books_a_large_surplus_the_day_after_its_delivery(demo):
         assert (count.outgoing - count.incoming) / 1000 <= -0.5, "glaze shows as a surplus"
 
 
-def test_keying_errors_are_recorded_with_their_reversal(demo):
-    errors = demo.truth["errors"]
-    assert len(errors) >= 4 and {e["warehouse"] for e in errors} == set(demo.chain.warehouses)
+def test_keying_errors_are_recorded_with_their_reversal(realistic_demo):
+    errors = realistic_demo.truth["errors"]
+    assert len(errors) >= 4 and {e["warehouse"] for e in errors} == set(realistic_demo.chain.warehouses)
     counts = defaultdict(list)
-    for c in demo.truth["counts"]:
+    for c in realistic_demo.truth["counts"]:
         counts[(c["warehouse"], c["product"])].append(c)
     for e in errors:
         history = sorted(counts[(e["warehouse"], e["product"])], key=lambda c: c["doc_datetime"])
@@ -239,9 +239,9 @@ def test_keying_errors_are_recorded_with_their_reversal(demo):
 # --- names and places -------------------------------------------------------------------------
 
 
-def test_names_as_real_exports_write_them(demo):
+def test_names_as_real_exports_write_them(realistic_demo):
     raw = set()
-    for files in demo.weekly:
+    for files in realistic_demo.weekly:
         for path in files:
             raw |= {r[0] for r in read_sheet(path)[HEADER_ROWS:]}
     text = "\n".join(raw)
@@ -254,13 +254,13 @@ def test_names_as_real_exports_write_them(demo):
         assert snack in raw, snack
 
 
-def test_every_name_has_its_expected_type_and_half_are_not_fish(demo):
-    catalogue = {c["name"]: c for c in demo.truth["catalogue"]}
+def test_every_name_has_its_expected_type_and_half_are_not_fish(realistic_demo):
+    catalogue = {c["name"]: c for c in realistic_demo.truth["catalogue"]}
     assert len(catalogue) == 30
     assert {c["expected_type"] for c in catalogue.values()} <= PRODUCT_TYPES
     assert all(c["expected_type"] == "other" for c in catalogue.values() if c["non_fish"])
     assert sum(c["non_fish"] for c in catalogue.values()) == 15
-    for p in demo.truth["products"]:
+    for p in realistic_demo.truth["products"]:
         assert p["product_type"] == catalogue[p["name"]]["expected_type"]
     assert len({normalize_text(n) for n in catalogue}) == len(catalogue), "names stay apart once normalised"
     traits = {t for c in catalogue.values() for t in c["traits"]}
@@ -269,8 +269,8 @@ def test_every_name_has_its_expected_type_and_half_are_not_fish(demo):
     assert len(whole) == len(REALISTIC_CATALOGUE)
 
 
-def test_groups_nest_and_one_product_sits_directly_under_the_warehouse(demo):
-    chain = demo.chain
+def test_groups_nest_and_one_product_sits_directly_under_the_warehouse(realistic_demo):
+    chain = realistic_demo.chain
     top = [p for p in chain.stores[0].products if not p.group_path]
     assert len(top) == 1
     static_top = 0
@@ -294,8 +294,8 @@ def test_products_without_documents_in_a_period(rendered):
     assert all(r[3] == r[6] and r[4] == r[5] == 0 for r in bare)
 
 
-def test_quantities_have_three_decimals_and_only_balances_go_negative(demo):
-    for files in demo.weekly:
+def test_quantities_have_three_decimals_and_only_balances_go_negative(realistic_demo):
+    for files in realistic_demo.weekly:
         for path in files:
             for row in read_sheet(path)[HEADER_ROWS:]:
                 for col in (4, 6, 7, 8):
@@ -307,18 +307,18 @@ def test_quantities_have_three_decimals_and_only_balances_go_negative(demo):
 # --- the overlapping re-export ---------------------------------------------------------------
 
 
-def test_reexport_repeats_the_weekly_documents_but_one_reposted_sale(demo):
-    entry = demo.truth["reexports"][0]
+def test_reexport_repeats_the_weekly_documents_but_one_reposted_sale(realistic_demo):
+    entry = realistic_demo.truth["reexports"][0]
     assert len(entry["overlaps_files"]) == 3
     changed = entry["changed_document"]
-    store = demo.chain.warehouses.index(entry["warehouse"])
+    store = realistic_demo.chain.warehouses.index(entry["warehouse"])
     weekly = {}
-    for path, statement in zip(demo.weekly[store], demo.chain.statements(store)):
+    for path, statement in zip(realistic_demo.weekly[store], realistic_demo.chain.statements(store)):
         for product, doc, batches in documents_with_batches(sheet_rows(path, statement)):
             weekly[(product, doc[2])] = (doc, batches)
-    reexport = demo.chain.reexport(store)
+    reexport = realistic_demo.chain.reexport(store)
     assert reexport.truth == {k: v for k, v in entry.items() if k not in ("file", "overlaps_files")}
-    rows = sheet_rows(demo.reexport, reexport.statement)
+    rows = sheet_rows(realistic_demo.reexport, reexport.statement)
     assert rows[0][2] == entry["warehouse"]
     differing = []
     for product, doc, batches in documents_with_batches(rows):
@@ -336,8 +336,8 @@ def test_reexport_repeats_the_weekly_documents_but_one_reposted_sale(demo):
 # --- the API and the files -------------------------------------------------------------------
 
 
-def test_ground_truth_describes_the_chain(demo):
-    truth = demo.truth
+def test_ground_truth_describes_the_chain(realistic_demo):
+    truth = realistic_demo.truth
     assert truth["mode"] == "realistic" and truth["parameters"]["stores"] == 2
     assert {"weighing_sd_g_per_item", "item_kg", "proportional_sd"} <= set(truth["count_noise"])
     assert len(truth["products"]) == 60
@@ -346,13 +346,13 @@ def test_ground_truth_describes_the_chain(demo):
     assert all(product_keys <= set(p) for p in truth["products"])
     count_keys = {"warehouse", "product", "doc_number", "doc_datetime", "book_kg", "physical_kg", "counted_kg",
                   "true_shortage_kg", "booked_shortage_kg", "weighing_noise_kg", "proportional_noise_kg",
-                  "previous_count_datetime", "interval_days", "first_in_data", "after_missing_file",
-                  "start_known", "keying_error"}
+                  "previous_count_datetime", "interval_days", "in_written_file", "first_in_data",
+                  "after_missing_file", "start_known", "keying_error"}
     assert all(count_keys <= set(c) for c in truth["counts"])
     firsts = Counter((c["warehouse"], c["product"]) for c in truth["counts"] if c["first_in_data"])
     assert set(firsts.values()) == {1}
     assert truth["late_receipts"] and truth["no_batch_lines"] and truth["same_timestamp"]
-    assert sum(e["written"] for e in truth["statements"]) == len(demo.weekly[0]) + len(demo.weekly[1])
+    assert sum(e["written"] for e in truth["statements"]) == len(realistic_demo.weekly[0]) + len(realistic_demo.weekly[1])
 
 
 def test_realistic_mode_is_seeded_and_reachable_from_main_demo_data(tmp_path):
@@ -377,7 +377,7 @@ def test_realistic_mode_refuses_too_few_weeks():
         simulate_chain(RealisticParams(weeks=6, missing=((2, 1),)))
 
 
-def test_count_shortages_match_the_exposure_model_in_every_store(demo):
+def test_count_shortages_match_the_exposure_model_in_every_store(realistic_demo):
     """DOMAIN.md's E[shortage] from book balances and each store's true S reproduces the store's
     counts: over a product's history the noise cancels but for the last count's. What is left is
     the book-versus-physical exposure refinement (a few % for fast-drying goods counted every 2-4 weeks)
@@ -385,7 +385,7 @@ def test_count_shortages_match_the_exposure_model_in_every_store(demo):
     from tests.demo_helpers import exposure_by_product
 
     checked = 0
-    for store in demo.chain.stores:
+    for store in realistic_demo.chain.stores:
         exposures = exposure_by_product(store)
         last = {c.product: c for c in sorted(store.counts, key=lambda c: c.doc_datetime)}
         # a keying error leaves stock off the books (or phantom stock on them) until the next count
