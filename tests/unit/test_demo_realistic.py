@@ -398,3 +398,17 @@ def test_count_shortages_match_the_exposure_model_in_every_store(realistic_demo)
             assert observed == pytest.approx(e.expected_kg, rel=0.06, abs=0.01), (store.params.warehouse, truth.name)
             checked += 1
     assert checked >= 40
+
+
+def test_cli_writes_the_realistic_chain(tmp_path):
+    from click.testing import CliRunner
+
+    from shrinkage.cli import main
+
+    result = CliRunner().invoke(main, ["demo-data", "--out", str(tmp_path), "--realistic", "--weeks", "6",
+                                       "--products", "6"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((tmp_path / GROUND_TRUTH_FILE).read_text(encoding="utf-8"))
+    assert truth["mode"] == "realistic" and len(list(tmp_path.glob("*.xlsx"))) == 2 * 6 - 1
+    refused = CliRunner().invoke(main, ["demo-data", "--out", str(tmp_path / "x"), "--realistic", "--weeks", "5"])
+    assert refused.exit_code == 2 and "at least 6 weeks" in refused.output
