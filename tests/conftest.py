@@ -131,3 +131,12 @@ def service(engine) -> DatabaseService:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def realistic_demo(tmp_path_factory):
+    """The realistic demo chain (2 stores x 30 products x 12 weeks, seed 0, with its re-export),
+    written once per session: see tests.demo_helpers.RealisticFiles."""
+    from tests.demo_helpers import write_realistic
+
+    return write_realistic(tmp_path_factory.mktemp("realistic-demo"))

@@ -261,7 +261,7 @@ def store_movements(sim) -> pd.DataFrame:
     for doc in sim.documents:
         kind = DOC_KINDS.get(doc.doc_type, "other")
         for line in doc.lines:
-            rows.append((doc.product, doc.moment, kind, f"{doc.number:015d}", line.arrival, True,
+            rows.append((doc.product, doc.moment, kind, f"{doc.number:015d}", line.arrival, line.arrival is not None,
                          line.opening / 1000, line.incoming / 1000, line.outgoing / 1000,
                          line.closing / 1000))
     return pd.DataFrame(rows, columns=["product", "doc_datetime", "doc_kind", "doc_number",

@@ -14,11 +14,16 @@ from shrinkage.cli.common import EXIT_FILE_FAILED, CliError, progress_bar, state
 @click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 520))
 @click.option("--products", default=30, show_default=True, type=click.IntRange(1, 5000))
 @click.option("--seed", default=0, show_default=True, type=int)
-def demo_data(out: Path, weeks: int, products: int, seed: int) -> None:
-    """Write realistic weekly 1C batch statements of a simulated store, with its ground truth."""
+@click.option("--realistic", is_flag=True,
+              help="A chain of two stores as real exports look (no-batch lines, 7/14/28-day counts, a missing week).")
+def demo_data(out: Path, weeks: int, products: int, seed: int, realistic: bool) -> None:
+    """Write weekly 1C batch statements of a simulated store (or chain), with its ground truth."""
     from shrinkage.demo import main_demo_data
 
-    files = main_demo_data(out, weeks=weeks, products=products, seed=seed)
+    try:
+        files = main_demo_data(out, weeks=weeks, products=products, seed=seed, realistic=realistic)
+    except ValueError as exc:  # e.g. too few weeks for the realistic chain's events
+        raise click.BadParameter(str(exc)) from exc
     click.echo(f"wrote {len(files)} files to {out}")
 
 

@@ -30,15 +30,23 @@ def format_moment(moment: datetime) -> str:
     return f"{moment:%d.%m.%Y} {moment.hour}:{moment:%M:%S}"
 
 
+def batch_label(arrival: datetime | None) -> str:
+    """A batch row's text: its arrival date-time, or nothing for the "no batch" line."""
+    return "" if arrival is None else format_moment(arrival)
+
+
 def format_document(doc_type: str, number: int, moment: datetime) -> str:
     return f"{doc_type} {number:015d} от {format_moment(moment)}"
 
 
 @dataclass(frozen=True)
 class BatchLine:
-    """One batch under a document: its book balance before, in, out and after (grams)."""
+    """One batch under a document: its book balance before, in, out and after (grams).
 
-    arrival: datetime
+    ``arrival`` None is 1C's "no batch" line (an empty label; its balance may be negative).
+    """
+
+    arrival: datetime | None
     opening: int
     incoming: int
     outgoing: int
@@ -77,7 +85,7 @@ class MovementDocument:
 @dataclass(frozen=True)
 class StatementRow:
     kind: RowKind
-    depth: int  # nesting of group rows (0 = top group); 0 for other kinds
+    depth: int  # group rows: nesting (0 = top group); product rows: groups above it; 0 for other kinds
     text: str
     opening: int
     incoming: int
@@ -138,11 +146,16 @@ def build_statement(
     history: BookHistory,
     period_start: date,
     period_end: date,
+    *,
+    mixed_order: bool = False,
 ) -> Statement:
     """Render the statement of ``period_start``..``period_end`` (inclusive days) as 1C prints it.
 
     Products with neither a balance nor a movement in the period are left out, as 1C does;
-    a product with a balance but no movement shows as a bare product row.
+    a product with a balance but no movement shows as a bare product row. Each level lists
+    its sub-groups, then its products, each by name; ``mixed_order`` sorts sub-groups and
+    products of a level together by name instead (a product directly under the warehouse
+    then lands between the groups).
     """
     start = datetime.combine(period_start, datetime.min.time())
     end = datetime.combine(period_end + timedelta(days=1), datetime.min.time())
@@ -155,11 +168,12 @@ def build_statement(
             continue
         incoming = sum(d.incoming for d in docs)
         outgoing = sum(d.outgoing for d in docs)
-        rows = [StatementRow("product", 0, entry.name, opening, incoming, outgoing, opening + incoming - outgoing)]
+        rows = [StatementRow("product", len(entry.group_path), entry.name, opening, incoming, outgoing,
+                             opening + incoming - outgoing)]
         for doc in docs:
             rows.append(StatementRow("document", 0, doc.text, doc.opening, doc.incoming, doc.outgoing, doc.closing))
             rows.extend(
-                StatementRow("batch", 0, format_moment(line.arrival), line.opening, line.incoming, line.outgoing,
+                StatementRow("batch", 0, batch_label(line.arrival), line.opening, line.incoming, line.outgoing,
                              line.closing)
                 for line in doc.lines
             )
@@ -169,7 +183,7 @@ def build_statement(
     for entry in catalogue:
         if entry.name in product_rows:
             tree.insert(entry.group_path, entry.name)
-    body, totals = tree.render(product_rows, depth=-1)
+    body, totals = tree.render(product_rows, depth=-1, mixed_order=mixed_order)
     warehouse_row = StatementRow("warehouse", 0, warehouse, *totals)
     total_row = StatementRow("total", 0, TOTAL_TEXT, *totals)
     return Statement(warehouse, period_start, period_end, (warehouse_row, *body, total_row))
@@ -187,20 +201,24 @@ class _GroupNode:
             node = node.children.setdefault(name, _GroupNode(name))
         node.products.append(product)
 
-    def render(self, product_rows: dict[str, list[StatementRow]],
-               depth: int) -> tuple[list[StatementRow], tuple[int, int, int, int]]:
-        """Rows of this subtree (sub-groups first, then products, each by name) and its totals."""
+    def render(self, product_rows: dict[str, list[StatementRow]], depth: int,
+               mixed_order: bool = False) -> tuple[list[StatementRow], tuple[int, int, int, int]]:
+        """Rows of this subtree and its totals (order: see build_statement)."""
         rows: list[StatementRow] = []
         totals = [0, 0, 0, 0]
-        for name in sorted(self.children):
-            child_rows, child_totals = self.children[name].render(product_rows, depth + 1)
-            rows.extend(child_rows)
+        entries = [(name, True) for name in sorted(self.children)] + [(p, False) for p in sorted(self.products)]
+        if mixed_order:
+            entries.sort(key=lambda entry: entry[0].casefold())
+        for name, is_group in entries:
+            if is_group:
+                child_rows, child_totals = self.children[name].render(product_rows, depth + 1, mixed_order)
+                rows.extend(child_rows)
+            else:
+                prows = product_rows[name]
+                rows.extend(prows)
+                head = prows[0]
+                child_totals = (head.opening, head.incoming, head.outgoing, head.closing)
             totals = [t + c for t, c in zip(totals, child_totals)]
-        for product in sorted(self.products):
-            prows = product_rows[product]
-            rows.extend(prows)
-            head = prows[0]
-            totals = [t + c for t, c in zip(totals, (head.opening, head.incoming, head.outgoing, head.closing))]
         if depth >= 0:
             rows.insert(0, StatementRow("group", depth, self.name, *totals))
         return rows, (totals[0], totals[1], totals[2], totals[3])

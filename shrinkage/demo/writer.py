@@ -10,12 +10,13 @@ import json
 import logging
 import math
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
 from tqdm import tqdm
 
+from shrinkage.demo.chain import ChainSimulation, RealisticParams, simulate_chain
 from shrinkage.demo.simulation import StoreSimulation, simulate_store
 from shrinkage.demo.statement import CAPTIONS, GROUPING_LEVELS, QUANTITY_CAPTION_PREFIX, TITLE, Statement, StatementRow
 
@@ -28,9 +29,12 @@ SUPPORTED_FORMATS = ("xlsx",)
 HEADER_ROWS = 9
 
 
-def statement_file_name(statement: Statement, suffix: str = "xlsx") -> str:
-    """Readable and sortable: ``Ведомость по партиям 2025-03-03_2025-03-09.xlsx``."""
-    return f"Ведомость по партиям {statement.period_start:%Y-%m-%d}_{statement.period_end:%Y-%m-%d}.{suffix}"
+def statement_file_name(statement: Statement, suffix: str = "xlsx", tag: str | None = None, note: str = "") -> str:
+    """Readable and sortable: ``Ведомость по партиям [tag ]2025-03-03_2025-03-09[ note].xlsx``."""
+    store = f"{tag} " if tag else ""
+    extra = f" {note}" if note else ""
+    return (f"Ведомость по партиям {store}{statement.period_start:%Y-%m-%d}_{statement.period_end:%Y-%m-%d}"
+            f"{extra}.{suffix}")
 
 
 def _kg(grams: int) -> float | None:
@@ -75,10 +79,7 @@ def write_statement_xlsx(statement: Statement, path: Path) -> int:
     return len(statement.rows)
 
 
-def write_statements(
-    sim: StoreSimulation, out_dir: Path | str, formats: Iterable[str] = ("xlsx",), *, progress: bool = False
-) -> list[Path]:
-    """One statement file per simulated week plus ``ground_truth.json``; returns the paths written."""
+def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     formats = tuple(formats)
     unsupported = [f for f in formats if f not in SUPPORTED_FORMATS]
     if unsupported:
@@ -86,6 +87,20 @@ def write_statements(
             f"cannot write demo statements as {', '.join(unsupported)}: only .xlsx is supported "
             "(no maintained .xls writer exists); pass formats=('xlsx',)"
         )
+    return formats
+
+
+def _write_truth(out: Path, truth: dict) -> Path:
+    path = out / GROUND_TRUTH_FILE
+    path.write_text(json.dumps(truth, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def write_statements(
+    sim: StoreSimulation, out_dir: Path | str, formats: Iterable[str] = ("xlsx",), *, progress: bool = False
+) -> list[Path]:
+    """One statement file per simulated week plus ``ground_truth.json``; returns the paths written."""
+    formats = _check_formats(formats)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -101,11 +116,68 @@ def write_statements(
         files.append(entry)
     truth = sim.ground_truth()
     truth["statements"] = files
-    truth_path = out / GROUND_TRUTH_FILE
-    truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=2), encoding="utf-8")
-    written.append(truth_path)
+    written.append(_write_truth(out, truth))
     log.info("wrote %d statements and %s to %s", len(files), GROUND_TRUTH_FILE, out)
     return written
+
+
+def write_chain(chain: ChainSimulation, out_dir: Path | str, *, progress: bool = False) -> list[Path]:
+    """Every store's weekly statements (except the missing weeks) plus ``ground_truth.json``;
+    with ``chain.params.reexport`` also the overlapping re-export. Returns the paths written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    entries = []
+    jobs = [(s, w) for s in range(len(chain.stores)) for w in range(chain.params.weeks)]
+    for s, week in tqdm(jobs, desc="weekly statements", unit="file", disable=not progress):
+        store, tag = chain.stores[s], chain.params.stores[s].tag
+        statement = store.statements[week]
+        missing = (s, week) in chain.missing
+        entry = {"warehouse": store.params.warehouse, "week": week,
+                 "period_start": statement.period_start.isoformat(), "period_end": statement.period_end.isoformat(),
+                 "rows": len(statement.rows), "file": None, "written": not missing,
+                 "follows_missing_week": (s, week - 1) in chain.missing}
+        if not missing:
+            path = out / statement_file_name(statement, tag=tag)
+            write_statement_xlsx(statement, path)
+            written.append(path)
+            entry["file"] = path.name
+        entries.append(entry)
+    truth = chain.ground_truth()
+    truth["statements"] = entries
+    for item in truth["missing_statements"]:
+        item["file"] = statement_file_name(
+            chain.stores[chain.warehouses.index(item["warehouse"])].statements[item["week"]],
+            tag=chain.params.stores[chain.warehouses.index(item["warehouse"])].tag)
+    truth["reexports"] = []
+    written.append(_write_truth(out, truth))
+    if chain.params.reexport:
+        written.insert(-1, write_reexport(chain, out))
+    log.info("wrote %d statements of %d stores and %s to %s", len(written) - 1, len(chain.stores),
+             GROUND_TRUTH_FILE, out)
+    return written
+
+
+REEXPORT_NOTE = "повторная выгрузка"
+
+
+def write_reexport(chain: ChainSimulation, out_dir: Path | str, store: int = 0,
+                   period_start: date | None = None, period_end: date | None = None) -> Path:
+    """Write an overlapping re-export with one sale re-posted (see ChainSimulation.reexport) and
+    record it under ``reexports`` in the folder's ``ground_truth.json`` (written by write_chain)."""
+    out = Path(out_dir)
+    reexport = chain.reexport(store, period_start, period_end)
+    path = out / statement_file_name(reexport.statement, tag=chain.params.stores[store].tag, note=REEXPORT_NOTE)
+    write_statement_xlsx(reexport.statement, path)
+    truth_path = out / GROUND_TRUTH_FILE
+    truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.exists() else chain.ground_truth()
+    overlapped = [e["file"] for e in truth.get("statements", ())
+                  if e["warehouse"] == reexport.truth["warehouse"] and e["written"]
+                  and e["period_start"] <= reexport.truth["period_end"]
+                  and e["period_end"] >= reexport.truth["period_start"]]
+    truth.setdefault("reexports", []).append({"file": path.name, "overlaps_files": overlapped, **reexport.truth})
+    _write_truth(out, truth)
+    return path
 
 
 # About this many statement rows per product and week with the default simulation (measured).
@@ -131,7 +203,16 @@ def write_large_statement(path: Path | str, target_rows: int, seed: int = 0) -> 
     return rows
 
 
-def main_demo_data(out: Path | str, weeks: int = 12, products: int = 30, seed: int = 0) -> list[Path]:
-    """The ``shrinkage demo-data`` command: simulate a store and write its weekly statements and truth."""
+def main_demo_data(out: Path | str, weeks: int = 12, products: int = 30, seed: int = 0, *,
+                   realistic: bool = False, params: RealisticParams | None = None,
+                   progress: bool = True) -> list[Path]:
+    """The ``shrinkage demo-data`` command: simulate a store and write its weekly statements and truth.
+
+    ``realistic`` (or a ``params``) writes the chain of :mod:`shrinkage.demo.chain` instead: two
+    stores, statements as real exports look, one weekly file missing.
+    """
+    if realistic or params is not None:
+        params = params or RealisticParams(weeks=weeks, products=products, seed=seed)
+        return write_chain(simulate_chain(params), out, progress=progress)
     sim = simulate_store(weeks=weeks, products=products, seed=seed)
-    return write_statements(sim, out, progress=True)
+    return write_statements(sim, out, progress=progress)

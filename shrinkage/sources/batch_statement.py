@@ -317,8 +317,9 @@ class _Builder:
                 "orphan_batch", f"row {row}: batch row outside any document", "high", row, self._product_name()))
         if not labelled:
             self.issues.append(ParseIssue(
-                "unlabelled_batch", f"row {row}: batch row without its arrival date (kept, arrival unknown)",
-                "medium", row, self._product_name()))
+                "unlabelled_batch", f"row {row}: batch row without its arrival date: 1C's line for goods "
+                "sold or counted before their receipt was posted (kept, arrival unknown; its balance may be "
+                "negative)", "medium", row, self._product_name()))
 
     def _product_name(self) -> str | None:
         return self.items.names[self.current_item] if self.current_item >= 0 else None
