@@ -77,9 +77,10 @@ def test_cli_and_dagster_leave_identical_rows(two_databases, tmp_path):
     ]
     cli = make_engine(cli_url)
     resources = resources_for(dagster_url, inbox)
-    job = build_definitions(resources).resolve_job_def("ingest_file_job")
     cli_statuses, dagster_ok = [], []
     with dg.instance_for_test() as instance:
+        # Loading definitions reads the current instance's state storage: resolve inside it.
+        job = build_definitions(resources).resolve_job_def("ingest_file_job")
         for origin, name in steps:
             target = inbox / name
             shutil.copy(origin, target)
