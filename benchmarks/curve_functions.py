@@ -67,11 +67,14 @@ def seed(engine: sa.Engine, products: int, documents: int, batches: int) -> None
     t = Base.metadata.tables
     rng = np.random.default_rng(0)
     with engine.begin() as conn:
-        conn.execute(sa.insert(t["source_data"]), [{"file_name": "bench.xls", "file_hash": "bench-curves"}])
+        conn.execute(sa.insert(t["warehouses"]), [{"name": "Склад", "normalized_name": "склад"}])
+        conn.execute(sa.insert(t["source_data"]), [{"file_name": "bench.xls", "file_hash": "bench-curves",
+                                                     "warehouse_id": 1}])
         conn.execute(sa.insert(t["nomenclature"]), [
             {"name": f"ТОВАР {i}", "normalized_name": f"товар {i}"} for i in range(products)])
         conn.execute(sa.insert(t["calculation_data"]), [
-            {"source_data_id": 1, "nomenclature_id": i + 1, "calculation_date": START + timedelta(days=90)}
+            {"source_data_id": 1, "warehouse_id": 1, "nomenclature_id": i + 1,
+             "calculation_date": START + timedelta(days=90)}
             for i in range(products)])
         conn.execute(sa.insert(t["models"]), [{"name": "exp_linear", "model_type": "shrinkage_curve", "version": "1"}])
         for version, active in (("1", False), ("2", True)):
@@ -85,7 +88,7 @@ def seed(engine: sa.Engine, products: int, documents: int, batches: int) -> None
     arrival = pd.Timestamp(START) - pd.to_timedelta(k * 11 + 1, unit="D") + pd.to_timedelta(k * 37, unit="s")
     closing = np.round(rng.uniform(0.0, 5.0, len(p)) * (documents - d) / documents, 3)
     frame = pd.DataFrame({
-        "source_data_id": 1, "nomenclature_id": p + 1, "calculation_data_id": p + 1,
+        "source_data_id": 1, "warehouse_id": 1, "nomenclature_id": p + 1, "calculation_data_id": p + 1,
         "source_row": np.arange(len(p)), "document_type": "Отчет о продажах", "document_kind": "sale",
         "document_number": [f"{x:015d}" for x in d], "document_datetime": when, "batch_arrival": arrival,
         "is_labelled": True, "opening": closing + 0.1, "incoming": 0.0, "outgoing": 0.1, "closing": closing})

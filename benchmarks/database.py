@@ -85,7 +85,7 @@ def run(label: str, engine: sa.Engine, rows: int, bucket: str, repeats: int) -> 
         product = int(rng.integers(1, PRODUCTS + 1))
         day = START + timedelta(days=int(rng.integers(0, 1000)))
         with engine.connect() as conn:
-            conn.execute(queries.movements_in_range(product, day, day + timedelta(days=30))).all()
+            conn.execute(queries.movements_in_range(1, product, day, day + timedelta(days=30))).all()
 
     def monthly_totals() -> None:
         with engine.connect() as conn:

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     inbox: Path | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_INBOX"))
     reports: Path | None = Field(default=None, validation_alias=AliasChoices("SHRINKAGE_REPORTS"))
     timezone: str = Field(default="Europe/Moscow", validation_alias=AliasChoices("SHRINKAGE_TIMEZONE"))
+    # The store a file is loaded under when it names none (a turnover statement without the
+    # «Склад» filter): loading then records a warning that says so.
+    default_warehouse: str = Field(default="Основной склад",
+                                   validation_alias=AliasChoices("SHRINKAGE_DEFAULT_WAREHOUSE"))
 
     @property
     def home(self) -> Path:

@@ -83,10 +83,12 @@ def seed_store(engine: sa.Engine) -> Store:
     t = m.Base.metadata.tables
     day = dt.timedelta(days=1)
     with engine.begin() as conn:
+        store = _insert(conn, t["warehouses"], [{"name": "Магазин", "normalized_name": "магазин"}])[0]
         older, newer = _insert(conn, t["source_data"], [
-            {"file_name": "a.xls", "file_hash": "curve-a", "period_start": T0, "period_end": T0 + 30 * day},
+            {"file_name": "a.xls", "file_hash": "curve-a", "period_start": T0, "period_end": T0 + 30 * day,
+             "warehouse_id": store},
             {"file_name": "b.xls", "file_hash": "curve-b", "period_start": T0 + 20 * day,
-             "period_end": T0 + 40 * day}])
+             "period_end": T0 + 40 * day, "warehouse_id": store}])
         keys = ["EXP", "QUAD", "POW", "LOG", "LIN", "NOFIT", "OLD"]
         ids = dict(zip(keys, _insert(conn, t["nomenclature"], [
             {"name": f"ТОВАР {k}", "normalized_name": f"товар {k.lower()}", "product_type": "dried"}
@@ -95,7 +97,8 @@ def seed_store(engine: sa.Engine) -> Store:
         for key in keys:
             for source, end in ((older, T0 + 30 * day), (newer, T0 + 40 * day)):
                 calc[key, source] = _insert(conn, t["calculation_data"], [{
-                    "source_data_id": source, "nomenclature_id": ids[key], "calculation_date": end,
+                    "source_data_id": source, "nomenclature_id": ids[key], "warehouse_id": store,
+                    "calculation_date": end,
                     "initial_balance": 10.0, "incoming": 1.0, "outgoing": 2.0, "final_balance": 9.0,
                     "inventory_period_start": end - 20 * day, "inventory_period_end": end}])[0]
 
@@ -105,7 +108,7 @@ def seed_store(engine: sa.Engine) -> Store:
             """lines: (arrival or None, opening, closing); rows get the file's next source_row."""
             for arrival, opening, closing in lines:
                 movements.append({
-                    "source_data_id": source, "nomenclature_id": ids[key],
+                    "source_data_id": source, "nomenclature_id": ids[key], "warehouse_id": store,
                     "calculation_data_id": calc[key, source], "source_row": len(movements) + 1,
                     "document_type": "Отчет о продажах", "document_kind": kind,
                     "document_number": number, "document_datetime": when, "batch_arrival": arrival,

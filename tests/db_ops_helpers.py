@@ -45,11 +45,16 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> list[int]
 
 def seed_timeseries(engine: sa.Engine, *, weeks: int = 6, products: int = 4, names: tuple[str, ...] = (),
                     start: dt.datetime = FIRST_DAY) -> Seeded:
-    """Products, one source file, calculation rows twice a week, movements, coefficients, forecasts."""
+    """Two stores of the same products (a file each), calculation rows twice a week, movements,
+    coefficients, forecasts."""
     t = m.Base.metadata.tables
     product_names = list(names) + [f"ПРОДУКТ {i} Х/К" for i in range(products - len(names))]
     with engine.begin() as conn:
-        source_id = _insert(conn, t["source_data"], [{"file_name": "w.xls", "file_hash": f"h-{start:%Y%m%d}"}])[0]
+        # Two stores with the same products, one file each: their rows alternate every 3 days.
+        stores = _insert(conn, t["warehouses"], [{"name": f"Магазин {s} {start:%Y%m%d}",
+                                                   "normalized_name": f"магазин {s} {start:%Y%m%d}"} for s in (1, 2)])
+        sources = _insert(conn, t["source_data"], [{"file_name": f"w{s}.xls", "file_hash": f"h{s}-{start:%Y%m%d}",
+                                                     "warehouse_id": store} for s, store in enumerate(stores)])
         product_ids = _insert(conn, t["nomenclature"], [
             {"name": name, "normalized_name": f"{start:%Y%m%d}:{i}:{name}".lower(),
              "product_type": PRODUCT_TYPES[i % len(PRODUCT_TYPES)]}
@@ -61,7 +66,8 @@ def seed_timeseries(engine: sa.Engine, *, weeks: int = 6, products: int = 4, nam
         for day in range(0, weeks * 7, 3):
             for k, pid in enumerate(product_ids):
                 calcs.append({
-                    "source_data_id": source_id, "nomenclature_id": pid,
+                    "source_data_id": sources[day // 3 % 2], "nomenclature_id": pid,
+                    "warehouse_id": stores[day // 3 % 2],
                     "calculation_date": start + dt.timedelta(days=day, hours=k),
                     "initial_balance": 100 + day * 0.25, "incoming": 10 + k * 0.5, "outgoing": 8 + day * 0.25,
                     "final_balance": 101.5, "inventory_shrinkage_total": (day % 5) * 0.25,
@@ -70,7 +76,8 @@ def seed_timeseries(engine: sa.Engine, *, weeks: int = 6, products: int = 4, nam
                 })
         calc_ids = _insert(conn, t["calculation_data"], calcs)
         movements = [{
-            "source_data_id": source_id, "nomenclature_id": c["nomenclature_id"], "calculation_data_id": cid,
+            "source_data_id": c["source_data_id"], "nomenclature_id": c["nomenclature_id"],
+            "calculation_data_id": cid, "warehouse_id": c["warehouse_id"],
             "source_row": i, "document_type": names[i % len(names)][:256] if names else "Реализация",
             "document_kind": "sale", "document_datetime": c["calculation_date"] - dt.timedelta(hours=1),
             "opening": 5.0, "incoming": 0.0, "outgoing": 1.25, "closing": 3.75,
@@ -109,10 +116,10 @@ def month_start(ts: dt.datetime) -> dt.datetime:
 
 
 def expected_product_shrinkage(seeded: Seeded, bucket) -> dict[tuple, tuple]:
-    """(period_start, nomenclature_id) -> (calc_rows, incoming, shrinkage_kg, avg rate, review_rows)."""
+    """(period_start, warehouse_id, nomenclature_id) -> (calc_rows, incoming, shrinkage_kg, avg rate, review_rows)."""
     acc: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0.0, 0.0, 0, 0])
     for c in seeded.calculations:
-        a = acc[(bucket(c["calculation_date"]), c["nomenclature_id"])]
+        a = acc[(bucket(c["calculation_date"]), c["warehouse_id"], c["nomenclature_id"])]
         a[0] += 1
         a[1] += c["incoming"]
         a[2] += c["inventory_shrinkage_total"]
@@ -124,10 +131,10 @@ def expected_product_shrinkage(seeded: Seeded, bucket) -> dict[tuple, tuple]:
 
 
 def expected_type_shrinkage(seeded: Seeded, bucket) -> dict[tuple, tuple]:
-    """(period_start, product_type) -> (products, calc_rows, shrinkage_kg, avg rate)."""
+    """(period_start, warehouse_id, product_type) -> (products, calc_rows, shrinkage_kg, avg rate)."""
     acc: dict[tuple, list] = defaultdict(lambda: [set(), 0, 0.0, 0.0, 0])
     for c in seeded.calculations:
-        a = acc[(bucket(c["calculation_date"]), seeded.product_types[c["nomenclature_id"]])]
+        a = acc[(bucket(c["calculation_date"]), c["warehouse_id"], seeded.product_types[c["nomenclature_id"]])]
         a[0].add(c["nomenclature_id"])
         a[1] += 1
         a[2] += c["inventory_shrinkage_total"]
@@ -160,16 +167,16 @@ def as_datetime(value) -> dt.datetime:
 def read_analytics(conn: sa.Connection) -> dict[str, dict[tuple, tuple]]:
     """The analytical views, keyed like the expected_* oracles."""
     product = {
-        (as_datetime(r.period_start), r.nomenclature_id):
+        (as_datetime(r.period_start), r.warehouse_id, r.nomenclature_id):
             (r.calc_rows, r.incoming, r.shrinkage_kg, r.avg_adjusted_shrinkage_rate, r.review_rows)
         for view in ("shrinkage_product_weekly",)
         for r in conn.execute(sa.text(f"SELECT * FROM {view}"))}
     product_monthly = {
-        (as_datetime(r.period_start), r.nomenclature_id):
+        (as_datetime(r.period_start), r.warehouse_id, r.nomenclature_id):
             (r.calc_rows, r.incoming, r.shrinkage_kg, r.avg_adjusted_shrinkage_rate, r.review_rows)
         for r in conn.execute(sa.text("SELECT * FROM shrinkage_product_monthly"))}
     types = {
-        name: {(as_datetime(r.period_start), r.product_type):
+        name: {(as_datetime(r.period_start), r.warehouse_id, r.product_type):
                (r.products, r.calc_rows, r.shrinkage_kg, r.avg_adjusted_shrinkage_rate)
                for r in conn.execute(sa.text(f"SELECT * FROM {name}"))}
         for name in ("shrinkage_type_weekly", "shrinkage_type_monthly")}
@@ -190,10 +197,11 @@ def expected_analytics(seeded: Seeded) -> dict[str, dict[tuple, tuple]]:
 
 
 ANALYTICS_COLUMNS = {
-    "shrinkage_product_weekly": ["period_start", "nomenclature_id", "product_name", "product_type", "calc_rows",
-                                 "initial_balance", "incoming", "outgoing", "final_balance", "shrinkage_kg",
-                                 "avg_adjusted_shrinkage_rate", "review_rows"],
-    "shrinkage_type_weekly": ["period_start", "product_type", "products", "calc_rows", "initial_balance",
+    "shrinkage_product_weekly": ["period_start", "warehouse_id", "warehouse_name", "nomenclature_id", "product_name",
+                                 "product_type", "calc_rows", "initial_balance", "incoming", "outgoing",
+                                 "final_balance", "shrinkage_kg", "avg_adjusted_shrinkage_rate", "review_rows"],
+    "shrinkage_type_weekly": ["period_start", "warehouse_id", "warehouse_name", "product_type", "products",
+                              "calc_rows", "initial_balance",
                               "incoming", "outgoing", "final_balance", "shrinkage_kg",
                               "avg_adjusted_shrinkage_rate", "review_rows"],
     "forecast_accuracy_monthly": ["period_start", "model_id", "model_name", "model_version", "forecasts",
@@ -205,3 +213,50 @@ ANALYTICS_COLUMNS["shrinkage_type_monthly"] = ANALYTICS_COLUMNS["shrinkage_type_
 
 def view_columns(conn: sa.Connection, view: str) -> list[str]:
     return list(conn.execute(sa.text(f"SELECT * FROM {view} WHERE 1 = 0")).keys())
+
+
+MIGRATION_T0 = dt.datetime(2025, 3, 3)
+# Migration 0005 with data (tests/integration/test_migration_warehouses.py and the TimescaleDB one).
+# Rows of every table the migration touches, counted before and after.
+MIGRATION_TABLES = ("source_data", "nomenclature", "calculation_data", "batch_movements", "coefficients",
+                    "forecasts", "preliminary_forecasts", "validation_errors", "data_lineage")
+
+
+def _insert_row(conn, table: str, row: dict) -> int:
+    columns = ", ".join(row)
+    marks = ", ".join(f":{k}" for k in row)
+    return conn.execute(sa.text(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id"), row).scalar_one()
+
+
+def seed_0004(engine: sa.Engine) -> dict[str, int]:
+    """Three loaded files at revision 0004: two of one store (named with other spacing and case),
+    one naming no store; a rejected file; rows hanging on every calculation row."""
+    ids = {}
+    with engine.begin() as conn:
+        product = _insert_row(conn, "nomenclature", {"name": "СЕЛЬДЬ Х/К", "normalized_name": "сельдь х/к"})
+        model = _insert_row(conn, "models", {"name": "exp_linear", "model_type": "curve", "version": "1"})
+        for key, store in (("a", "Магазин  на Ленина"), ("b", "магазин на ленина"), ("c", None)):
+            source = _insert_row(conn, "source_data", {"file_name": f"{key}.xlsx", "file_hash": key, "processed": True,
+                                                   "warehouse": store})
+            calc = _insert_row(conn, "calculation_data", {
+                "source_data_id": source, "nomenclature_id": product, "calculation_date": MIGRATION_T0,
+                "initial_balance": 1.0, "final_balance": 2.0})
+            _insert_row(conn, "batch_movements", {
+                "source_data_id": source, "nomenclature_id": product, "calculation_data_id": calc, "source_row": 7,
+                "document_type": "Инвентаризация", "document_kind": "count", "document_datetime": MIGRATION_T0,
+                "opening": 1.0, "incoming": 0.0, "outgoing": 0.25, "closing": 0.75})
+            coefficient = _insert_row(conn, "coefficients", {"calculation_data_id": calc, "model_id": model})
+            _insert_row(conn, "forecasts", {"coefficient_id": coefficient, "forecast_date": MIGRATION_T0})
+            _insert_row(conn, "preliminary_forecasts", {"calculation_data_id": calc})
+            _insert_row(conn, "validation_errors", {"calculation_data_id": calc, "error_type": "x",
+                                                    "severity_level": "low"})
+            _insert_row(conn, "data_lineage", {"calculation_data_id": calc, "process_name": "t", "status": "success",
+                                           "lineage_key": key})
+            ids[key] = source
+        _insert_row(conn, "source_data", {"file_name": "bad.xlsx", "file_hash": "bad", "processed": False})
+    return ids
+
+
+def migration_counts(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in MIGRATION_TABLES}

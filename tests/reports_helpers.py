@@ -57,10 +57,11 @@ def build_store(service: DatabaseService) -> StoreIds:
     ids = StoreIds()
     with service.transaction() as crud:
         sources = []
+        store = crud.create(m.Warehouse, name="Магазин №1", normalized_name="магазин №1")
         for index, (name, start, end) in enumerate(FILES):
             src = crud.create(m.SourceData, file_name=name, file_path=f"/inbox/{name}",
                               file_hash=f"hash-{index}", processed=True, report_kind="batch_statement",
-                              period_start=start, period_end=end, warehouse="Магазин №1")
+                              period_start=start, period_end=end, warehouse="Магазин №1", warehouse_id=store.id)
             sources.append(src)
             ids.source_ids.append(src.id)
         exp_model = crud.create(m.Model, name="exp_linear", model_type="exp_linear", version="1.0")
@@ -79,7 +80,7 @@ def build_store(service: DatabaseService) -> StoreIds:
                 loss = exposed * curve_value(family, params, days) * (1.0 + 0.1 * f_index)
                 flagged = (p_index, f_index) in {(1, 1), (3, 0), (4, 1)}
                 calc = crud.create(
-                    m.CalculationData, source_data_id=src.id, nomenclature_id=product.id,
+                    m.CalculationData, source_data_id=src.id, nomenclature_id=product.id, warehouse_id=store.id,
                     initial_balance=exposed * 0.6, incoming=exposed * 0.4, outgoing=exposed * 0.7,
                     final_balance=exposed * 0.3 - loss, storage_days=days, calculation_date=end,
                     inventory_period_start=start, inventory_period_end=end,

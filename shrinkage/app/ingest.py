@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from shrinkage import __version__
 from shrinkage.app.reference import product_type_keywords
-from shrinkage.config import CONFIG
+from shrinkage.config import CONFIG, get_settings
 from shrinkage.db import cache
 from shrinkage.db.engine import session_scope
 from shrinkage.db.lineage import LineageRecord, write_lineage
@@ -436,5 +436,5 @@ def _source_facts(report: ParsedReport) -> dict:
         "report_kind": report.kind,
         "period_start": datetime.combine(header.period_start, datetime.min.time()) if header.period_start else None,
         "period_end": datetime.combine(header.period_end, datetime.min.time()) if header.period_end else None,
-        "warehouse": header.warehouse,
+        "warehouse": header.warehouse or get_settings().default_warehouse,
     }

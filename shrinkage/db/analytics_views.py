@@ -11,6 +11,10 @@ views on top that add names and product types. The base layer is what differs:
 Beside them, the forecast views (``sql/curves/views.sql``): the curves in force, the stock on
 hand per batch and its expected loss, computed in SQL with ``shrinkage_curve`` /
 ``shrinkage_batch_loss`` (``shrinkage.db.curve_functions``), the same on all three databases.
+
+Both are per store (warehouse) and product since migration 0005. A migration builds its own
+revision's relations: ``revision`` names the snapshot under ``sql/revisions`` (see its
+README) that migrations 0002 and 0004 and 0005's downgrade build; None builds the head.
 """
 
 from __future__ import annotations
@@ -39,6 +43,12 @@ CURVE_VIEWS = (  # in dependency order
     "shrinkage_active_curves", "shrinkage_stock_on_hand",
     "shrinkage_batch_forecast", "shrinkage_product_forecast",
 )
+# The relations as migration 0004 left them (per product, before stores were told apart).
+BEFORE_WAREHOUSES = "0004"
+
+
+def _read(name: str, revision: str | None) -> str:
+    return read_sql(f"revisions/{revision}/{name}" if revision else name)
 
 
 def _bucket(kind: str, unit: str, column: str) -> str:
@@ -65,7 +75,7 @@ def per_grain(script: str, kind: str | None = None, **values: str) -> list[str]:
     return statements
 
 
-def base_layer_sql(kind: str) -> list[str]:
+def base_layer_sql(kind: str, revision: str | None = None) -> list[str]:
     """The statements of sql/analytics/base.sql for one database kind (sqlite, postgresql, timescaledb)."""
     create, options, finish = {
         "sqlite": ("CREATE VIEW", "", ""),
@@ -74,7 +84,7 @@ def base_layer_sql(kind: str) -> list[str]:
                         " WITH (timescaledb.continuous, timescaledb.materialized_only = false)",
                         "WITH NO DATA"),
     }[kind]
-    return per_grain(read_sql("analytics/base.sql"), kind, create=create, options=options, finish=finish,
+    return per_grain(_read("analytics/base.sql", revision), kind, create=create, options=options, finish=finish,
                      month_forecast_date=_bucket(kind, "month", "forecast_date"))
 
 
@@ -88,7 +98,8 @@ def _json_number(dialect: str, path: str) -> str:
     return value if path == "family" else f"CAST({value} AS double precision)"
 
 
-def curve_views_sql(dialect: str, horizons: tuple[int, ...] = CONFIG.fit_run.forecast_horizons_days) -> str:
+def curve_views_sql(dialect: str, horizons: tuple[int, ...] = CONFIG.fit_run.forecast_horizons_days,
+                    revision: str | None = None) -> str:
     """sql/curves/views.sql for 'sqlite' or 'postgresql' (TimescaleDB is PostgreSQL here)."""
     if not horizons:
         raise ValueError("the forecast views need at least one horizon (CONFIG.fit_run.forecast_horizons_days)")
@@ -100,18 +111,18 @@ def curve_views_sql(dialect: str, horizons: tuple[int, ...] = CONFIG.fit_run.for
         text_order = ""
     else:
         age = f"greatest(CAST(EXTRACT(EPOCH FROM (as_of - {arrival})) AS double precision) / 86400.0, 0)"
-        text_order = 'COLLATE "C"'  # byte order = the order of Python strings
-    return Template(read_sql("curves/views.sql")).substitute(
+        text_order = 'COLLATE "C"'  # byte order = the order of Python strings (revision 0004 only)
+    return Template(_read("curves/views.sql", revision)).substitute(
         json_family=_json_number(dialect, "family"), json_a=_json_number(dialect, "params.a"),
         json_b=_json_number(dialect, "params.b"), json_c=_json_number(dialect, "params.c"),
         json_surplus_rate=_json_number(dialect, "surplus_rate"), age_days=age,
         text_order=text_order, horizons="VALUES " + ", ".join(f"({int(h)})" for h in horizons))
 
 
-def create_curve_views(connection: Connection) -> None:
+def create_curve_views(connection: Connection, revision: str | None = None) -> None:
     """The forecast views; on PostgreSQL the SQL functions they call must exist (SQLite
     connections get them from the engine's connect hook)."""
-    for statement in split_statements(curve_views_sql(connection.dialect.name)):
+    for statement in split_statements(curve_views_sql(connection.dialect.name, revision=revision)):
         connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
 
 
@@ -121,8 +132,8 @@ def drop_curve_views(connection: Connection) -> None:
 
 
 def create_analytics_relations(connection: Connection, kind: str,
-                               policies: TimeSeriesPolicies = CONFIG.timeseries) -> None:
-    for statement in [*base_layer_sql(kind), *per_grain(read_sql("analytics/views.sql"))]:
+                               policies: TimeSeriesPolicies = CONFIG.timeseries, revision: str | None = None) -> None:
+    for statement in [*base_layer_sql(kind, revision), *per_grain(_read("analytics/views.sql", revision))]:
         connection.exec_driver_sql(statement)
     if kind == "postgresql":
         run_sql_file(connection, "analytics/refresh_postgresql.sql")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Table, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -148,9 +149,12 @@ def _missing(value: Any) -> bool:
 
 def insert_returning_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert a modest number of rows and return their ids in order (both dialects)."""
+    return insert_returning_ids_on(session.connection(), table, rows)
+
+
+def insert_returning_ids_on(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """:func:`insert_returning_ids` on a connection (migrations have no session)."""
     if not rows:
         return []
-    result = session.connection().execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
-    )
+    result = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
     return [r[0] for r in result]

@@ -26,10 +26,35 @@ def alembic_config(engine: Engine, stdout: io.TextIOBase | None = None) -> Confi
 
 
 def _with_connection(engine: Engine, fn, *args, **kwargs):
-    with engine.begin() as connection:
-        cfg = alembic_config(engine, kwargs.pop("stdout", None))
-        cfg.attributes["connection"] = connection
-        return fn(cfg, *args, **kwargs)
+    stdout = kwargs.pop("stdout", None)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (batch mode), and with foreign keys on its
+            # DROP TABLE first deletes the rows, cascading to the children. Off for the
+            # migration (the pragma only works outside a transaction), checked before commit.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                cfg = alembic_config(engine, stdout)
+                cfg.attributes["connection"] = connection
+                result = fn(cfg, *args, **kwargs)
+                if sqlite:
+                    _check_foreign_keys(connection)
+            return result
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_foreign_keys(connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        sample = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in broken[:5])
+        raise RuntimeError(f"the migration left {len(broken)} row(s) pointing at missing rows ({sample}); "
+                           "nothing was changed")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

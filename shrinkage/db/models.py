@@ -5,8 +5,11 @@ diagram disagree the diagram wins and the missing column is added (e.g.
 ``ml_model_registry.model_id``, ``forecasts.model_id``, ``analytics.ml_model_registry_id``,
 ``surplus_patterns.feedback_preference_id``); the two many-to-many edges of the diagram
 (priority periods and AI patterns "influence"/"contribute to" analytics) get association
-tables. Extra tables: ``batch_movements`` (each batch's book balance at every document, the
-input of the exposure model) and the two association tables.
+tables. Extra tables: ``warehouses`` (the stores of a chain: shrinkage is a property of a
+product in a store), ``batch_movements`` (each batch's book balance at every document, the
+input of the exposure model) and the two association tables. Rows that are per store carry
+``warehouse_id`` (migration 0005): files, calculation rows, movements and what the
+modelling derives from them; a product (nomenclature) is one row per name chain-wide.
 
 JSON columns become JSONB on PostgreSQL. Every table carries ``created_at`` / ``updated_at``
 (docs/database-plan.md 4.3); ``updated_at`` is maintained by SQLAlchemy on every ORM or Core update.
@@ -108,6 +111,26 @@ analytics_ai_patterns = Table(
 )
 
 
+# --- extra: the stores of a chain --------------------------------------------------------
+class Warehouse(TimestampMixin, Base):
+    """A store (1C's «Склад»): named in a statement's «Отбор» line and first data row.
+
+    One row per name up to case, spaces and Ё (``normalized_name``, the rule of product
+    names), so the same store exported with different spacing stays one store.
+    """
+
+    __tablename__ = "warehouses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+    normalized_name: Mapped[str] = mapped_column(String(512), unique=True)
+
+
+def _warehouse_key(ondelete: str = "RESTRICT", nullable: bool = True, index: bool = True):
+    """The per-store key of a table (migration 0005)."""
+    return mapped_column(ForeignKey("warehouses.id", ondelete=ondelete), nullable=nullable, index=index)
+
+
 # --- 3.2.1 ------------------------------------------------------------------------------
 class SourceData(TimestampMixin, Base):
     """One source file version (content-addressed by file_hash)."""
@@ -127,6 +150,8 @@ class SourceData(TimestampMixin, Base):
     period_start: Mapped[datetime | None] = mapped_column(DateTime)
     period_end: Mapped[datetime | None] = mapped_column(DateTime)
     warehouse: Mapped[str | None] = mapped_column(String(512))
+    # The store the file is of (None: a file that was never loaded, e.g. rejected).
+    warehouse_id: Mapped[int | None] = _warehouse_key()
 
     calculation_data: Mapped[list[CalculationData]] = relationship(
         back_populates="source_data", cascade="all, delete-orphan", passive_deletes=True
@@ -152,6 +177,9 @@ class Nomenclature(TimestampMixin, Base):
     normalized_name: Mapped[str] = mapped_column(String(512), unique=True)
     product_type: Mapped[str | None] = mapped_column(String(64), index=True)
     product_type_code: Mapped[str | None] = mapped_column(String(16))
+    # What decided product_type (shrinkage.products: name, group, name_weak, default, user);
+    # "user" is a correction that no re-ingest or keyword import changes. None: typed before 0005.
+    product_type_source: Mapped[str | None] = mapped_column(String(16))
     created_date: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     validation_flags: Mapped[str | None] = mapped_column(String(512))
 
@@ -185,18 +213,18 @@ class CalculationData(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("source_data_id", "nomenclature_id", "calculation_date"),
         Index("ix_calculation_data_nomenclature_date", "nomenclature_id", "calculation_date"),
+        Index("ix_calculation_data_store_product_date", "warehouse_id", "nomenclature_id", "calculation_date"),
         Index("ix_calculation_data_period", "inventory_period_start", "inventory_period_end"),
-        # The target of batch_movements' composite foreign key (not on TimescaleDB: migration 0003).
-        Index("uq_calculation_data_row_identity", "id", "source_data_id", "nomenclature_id", unique=True),
+        # The target of batch_movements' composite foreign key (not on TimescaleDB: migrations 0003, 0005).
+        Index("uq_calculation_data_row_identity", "id", "source_data_id", "nomenclature_id", "warehouse_id",
+              unique=True),
         Index(
             "ix_calculation_data_needs_review", "nomenclature_id",
             postgresql_where=text("manual_review_required"),
             sqlite_where=text("manual_review_required"),
         ),
-        *_non_negative(
-            "initial_balance", "incoming", "outgoing", "final_balance", "storage_days",
-            "pre_shrinkage_days", "pre_shrinkage_amount",
-        ),
+        # Balances may be negative (1C books a sale before its receipt); movements may not.
+        *_non_negative("incoming", "outgoing", "storage_days", "pre_shrinkage_days", "pre_shrinkage_amount"),
         *_fraction("inventory_confidence", "human_error_probability"),
     )
 
@@ -207,6 +235,8 @@ class CalculationData(TimestampMixin, Base):
     nomenclature_id: Mapped[int] = mapped_column(
         ForeignKey("nomenclature.id", ondelete="RESTRICT"), index=True
     )
+    # The file's store; indexed by ix_calculation_data_store_product_date.
+    warehouse_id: Mapped[int] = _warehouse_key(nullable=False, index=False)
     initial_balance: Mapped[float | None] = mapped_column(Float)
     incoming: Mapped[float | None] = mapped_column(Float)
     outgoing: Mapped[float | None] = mapped_column(Float)
@@ -234,6 +264,10 @@ class CalculationData(TimestampMixin, Base):
     actual_deduction_batch: Mapped[str | None] = mapped_column(String(64))
     fifo_principle_applied: Mapped[bool | None] = mapped_column(Boolean)
     fifo_batch_sequence: Mapped[list[Any] | None] = mapped_column(JsonDoc)
+    # Beyond the seed: the books of this store and product do not continue from the file
+    # before (a missing export: this opening is not the last closing stored), so the first
+    # count in this row's period has no known start. A validation warning names the gap.
+    start_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     source_data: Mapped[SourceData] = relationship(back_populates="calculation_data")
     nomenclature: Mapped[Nomenclature] = relationship(back_populates="calculation_data")
@@ -271,18 +305,22 @@ class BatchMovement(TimestampMixin, Base):
     __tablename__ = "batch_movements"
     __table_args__ = (
         UniqueConstraint("source_data_id", "source_row"),
-        Index("ix_batch_movements_product_time", "nomenclature_id", "document_datetime"),
+        Index("ix_batch_movements_store_product_time", "warehouse_id", "nomenclature_id", "document_datetime"),
         ForeignKeyConstraint(
-            ["calculation_data_id", "source_data_id", "nomenclature_id"],
-            ["calculation_data.id", "calculation_data.source_data_id", "calculation_data.nomenclature_id"],
+            ["calculation_data_id", "source_data_id", "nomenclature_id", "warehouse_id"],
+            ["calculation_data.id", "calculation_data.source_data_id", "calculation_data.nomenclature_id",
+             "calculation_data.warehouse_id"],
             ondelete="CASCADE",
         ),
-        *_non_negative("opening", "incoming", "outgoing", "closing"),
+        # Balances may be negative (a no-batch line under a sale); movements may not.
+        *_non_negative("incoming", "outgoing"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_data_id: Mapped[int] = mapped_column(Integer)
     nomenclature_id: Mapped[int] = mapped_column(Integer)
+    # Checked with the calculation row (the composite key): a movement is of its file's store.
+    warehouse_id: Mapped[int] = mapped_column(Integer)
     calculation_data_id: Mapped[int] = mapped_column(Integer, index=True)
     source_row: Mapped[int] = mapped_column(Integer)
     document_type: Mapped[str] = mapped_column(String(256))
@@ -295,6 +333,9 @@ class BatchMovement(TimestampMixin, Base):
     incoming: Mapped[float] = mapped_column(Float, default=0.0)
     outgoing: Mapped[float] = mapped_column(Float, default=0.0)
     closing: Mapped[float] = mapped_column(Float, default=0.0)
+    # A more recent export of the same store holds this document (type, number, time): its
+    # version counts and this copy is kept only as history (shrinkage.db.documents).
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     source_data: Mapped[SourceData] = relationship(
         back_populates="batch_movements", viewonly=True,
@@ -343,6 +384,8 @@ class Coefficient(TimestampMixin, Base):
     calculation_data_id: Mapped[int] = mapped_column(
         ForeignKey("calculation_data.id", ondelete="CASCADE"), index=True
     )
+    # The store these results are of (None: chain-wide, or made before stores were told apart).
+    warehouse_id: Mapped[int | None] = _warehouse_key(ondelete="CASCADE")
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="RESTRICT"), index=True)
     coefficient_a: Mapped[float | None] = mapped_column(Float)
     coefficient_b: Mapped[float | None] = mapped_column(Float)
@@ -377,6 +420,8 @@ class Forecast(TimestampMixin, Base):
     coefficient_id: Mapped[int] = mapped_column(
         ForeignKey("coefficients.id", ondelete="CASCADE"), index=True
     )
+    # The store these results are of (None: chain-wide, or made before stores were told apart).
+    warehouse_id: Mapped[int | None] = _warehouse_key(ondelete="CASCADE")
     # The diagram's MODELS ||--o{ FORECASTS edge.
     model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id", ondelete="SET NULL"), index=True)
     forecast_value: Mapped[float | None] = mapped_column(Float)
@@ -399,6 +444,8 @@ class Analytics(TimestampMixin, Base):
     nomenclature_id: Mapped[int | None] = mapped_column(
         ForeignKey("nomenclature.id", ondelete="CASCADE"), index=True
     )
+    # The store these results are of (None: chain-wide, or made before stores were told apart).
+    warehouse_id: Mapped[int | None] = _warehouse_key(ondelete="CASCADE")
     model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id", ondelete="SET NULL"), index=True)
     # The diagram's ML_MODEL_REGISTRY ||--o{ ANALYTICS edge.
     ml_model_registry_id: Mapped[int | None] = mapped_column(
@@ -500,6 +547,8 @@ class PreliminaryForecast(TimestampMixin, Base):
     calculation_data_id: Mapped[int] = mapped_column(
         ForeignKey("calculation_data.id", ondelete="CASCADE"), index=True
     )
+    # The store these results are of (None: chain-wide, or made before stores were told apart).
+    warehouse_id: Mapped[int | None] = _warehouse_key(ondelete="CASCADE")
     forecast_model_id: Mapped[int | None] = mapped_column(
         ForeignKey("models.id", ondelete="SET NULL"), index=True
     )
@@ -558,6 +607,8 @@ class SurplusRecommendation(TimestampMixin, Base):
     nomenclature_id: Mapped[int] = mapped_column(
         ForeignKey("nomenclature.id", ondelete="CASCADE"), index=True
     )
+    # The store these results are of (None: chain-wide, or made before stores were told apart).
+    warehouse_id: Mapped[int | None] = _warehouse_key(ondelete="CASCADE")
     recommended_surplus_percentage: Mapped[float] = mapped_column(Float)
     confidence_level: Mapped[float | None] = mapped_column(Float)
     analysis_period_start: Mapped[datetime | None] = mapped_column(DateTime)
@@ -587,6 +638,8 @@ class SurplusPattern(TimestampMixin, Base):
     nomenclature_id: Mapped[int | None] = mapped_column(
         ForeignKey("nomenclature.id", ondelete="CASCADE"), index=True
     )
+    # The store these results are of (None: chain-wide, or made before stores were told apart).
+    warehouse_id: Mapped[int | None] = _warehouse_key(ondelete="CASCADE")
     product_type: Mapped[str | None] = mapped_column(String(64))
     surplus_percentage: Mapped[float] = mapped_column(Float)
     pattern_condition: Mapped[str | None] = mapped_column(String(512))

@@ -1,5 +1,15 @@
 """What a fit run reads: batch movements, calculation rows, products, fixed surplus rates,
-priority periods, as frames (the modelling turns them into observations)."""
+priority periods, as frames (the modelling turns them into observations).
+
+Per store (migration 0005): both frames carry ``warehouse_id``; shrinkage is a property of a
+product in a store, so the modelling keys by (warehouse_id, product) and two stores' documents
+never meet in one product's stream. Movements are the current copies only (a document repeated
+by an overlapping export counts once, in the most recent export's version:
+``shrinkage.db.documents``), in posting order: by time, then the statement's row order
+(``source_data_id``, ``source_row``), never by document number. ``calculations.start_unknown``:
+the store's books of the product do not continue from the file before (a missing export), so
+the first count in that row's period has no known start.
+"""
 
 from __future__ import annotations
 
@@ -25,17 +35,18 @@ class FitInputs:
 def read_fit_inputs(conn: Connection) -> FitInputs:
     bm, cd, n = BatchMovement, CalculationData, Nomenclature
     movements = pd.read_sql(select(
-        bm.nomenclature_id.label("product"), bm.document_datetime.label("doc_datetime"),
+        bm.warehouse_id, bm.nomenclature_id.label("product"), bm.document_datetime.label("doc_datetime"),
         bm.document_kind.label("doc_kind"), bm.document_number.label("doc_number"),
         bm.batch_arrival, bm.is_labelled.label("labelled"), bm.opening, bm.incoming,
         bm.outgoing, bm.closing, bm.source_data_id, bm.source_row,
         bm.calculation_data_id.label("calculation_id"),
-    ), conn)
+    ).where(bm.superseded.is_(False)).order_by(
+        bm.warehouse_id, bm.nomenclature_id, bm.document_datetime, bm.source_data_id, bm.source_row), conn)
     calculations = pd.read_sql(select(
-        cd.id.label("calculation_id"), cd.nomenclature_id.label("product"),
+        cd.id.label("calculation_id"), cd.warehouse_id, cd.nomenclature_id.label("product"),
         cd.source_data_id, cd.initial_balance, cd.incoming, cd.outgoing, cd.final_balance,
         cd.storage_days, cd.calculation_date, cd.inventory_period_start,
-        cd.inventory_period_end, cd.inventory_shrinkage_total,
+        cd.inventory_period_end, cd.inventory_shrinkage_total, cd.start_unknown,
     ), conn)
     products = conn.execute(select(n.id, n.name, n.product_type)).all()
     specs = conn.execute(

@@ -13,10 +13,10 @@ from sqlalchemy import Select, select
 from shrinkage.db.models import BatchMovement, CalculationData
 
 
-def movements_in_range(nomenclature_id: int, start: datetime, end: datetime) -> Select:
-    """A product's batch movements in [start, end): ix_batch_movements_product_time."""
+def movements_in_range(warehouse_id: int, nomenclature_id: int, start: datetime, end: datetime) -> Select:
+    """A store's product's batch movements in [start, end): ix_batch_movements_store_product_time."""
     return (select(BatchMovement)
-            .where(BatchMovement.nomenclature_id == nomenclature_id,
+            .where(BatchMovement.warehouse_id == warehouse_id, BatchMovement.nomenclature_id == nomenclature_id,
                    BatchMovement.document_datetime >= start, BatchMovement.document_datetime < end)
             .order_by(BatchMovement.document_datetime))
 

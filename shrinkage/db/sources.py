@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from shrinkage.db.bulk import insert_frame, insert_returning_ids
 from shrinkage.db.models import BatchMovement, CalculationData, Nomenclature, SourceData, ValidationError
 from shrinkage.db.services import normalize_name
+from shrinkage.db.warehouses import warehouse_id
 from shrinkage.normalise import NormalisedReport
 
 LOOKUP_CHUNK = 500
@@ -70,7 +71,8 @@ def nomenclature_ids(session: Session, calculations: pd.DataFrame) -> tuple[dict
 
 def store_source(session: Session, source: SourceFile, normalised: NormalisedReport, *,
                  report_kind: str, period_start: datetime | None, period_end: datetime | None,
-                 warehouse: str | None, quality_score: float | None) -> StoreResult:
+                 warehouse: str, quality_score: float | None) -> StoreResult:
+    """Write a file's rows under its store ``warehouse`` (created when new)."""
     # Earlier versions under this name, and this very content if it was rejected before
     # (validation rules or thresholds may have changed since).
     replaced = list(session.scalars(
@@ -82,18 +84,19 @@ def store_source(session: Session, source: SourceFile, normalised: NormalisedRep
     if replaced:
         session.execute(delete(SourceData).where(SourceData.id.in_(replaced)))
 
+    store = warehouse_id(session.connection(), warehouse)
     source_id = insert_returning_ids(session, SourceData.__table__, [{
         "file_name": source.file_name, "file_path": source.file_path, "file_hash": source.file_hash,
         "upload_date": datetime.now().replace(microsecond=0), "processed": True,
         "quality_score": quality_score, "report_kind": report_kind,
-        "period_start": period_start, "period_end": period_end, "warehouse": warehouse,
+        "period_start": period_start, "period_end": period_end, "warehouse": warehouse, "warehouse_id": store,
     }])[0]
     result = StoreResult(source_data_id=source_id, replaced_source_ids=replaced)
 
     calc = normalised.calculations
     product_ids, result.new_products = nomenclature_ids(session, calc)
     calc_rows = calc.drop(columns=["product", "product_type", "product_type_code"]).assign(
-        source_data_id=source_id, nomenclature_id=calc["product"].map(product_ids))
+        source_data_id=source_id, warehouse_id=store, nomenclature_id=calc["product"].map(product_ids))
     calc_rows = calc_rows.astype(object).where(calc_rows.notna(), None)
     calc_ids = insert_returning_ids(session, CalculationData.__table__, calc_rows.to_dict("records"))
     calc_id_of = result.calculation_ids = dict(zip(calc["product"], calc_ids))
@@ -102,7 +105,7 @@ def store_source(session: Session, source: SourceFile, normalised: NormalisedRep
     movements = normalised.movements
     if not movements.empty:
         frame = movements.drop(columns="product").assign(
-            source_data_id=source_id,
+            source_data_id=source_id, warehouse_id=store,
             nomenclature_id=movements["product"].map(product_ids).astype("int64"),
             calculation_data_id=movements["product"].map(calc_id_of).astype("int64"),
         )

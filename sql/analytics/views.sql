@@ -1,23 +1,28 @@
--- What analysts query: the base layer (base.sql) with product names, types and model names.
+-- What analysts query: the base layer (base.sql) with store and product names, types and model names.
+-- Rows are per store (warehouse): a product's or type's figures of two stores are two rows.
 -- Identical on SQLite, PostgreSQL and TimescaleDB. Averages are recomputed from sums and
 -- counts, so a product type's average weighs every calculation row equally. A statement
 -- that names ${grain} is written once per grain (weekly, monthly).
 
 CREATE VIEW shrinkage_product_${grain} AS
-SELECT a.bucket AS period_start, a.nomenclature_id, n.name AS product_name, n.product_type,
+SELECT a.bucket AS period_start, a.warehouse_id, w.name AS warehouse_name,
+       a.nomenclature_id, n.name AS product_name, n.product_type,
        a.calc_rows, a.initial_balance, a.incoming, a.outgoing, a.final_balance, a.shrinkage_kg,
        a.rate_sum / NULLIF(a.rate_count, 0) AS avg_adjusted_shrinkage_rate, a.review_rows
-FROM agg_product_${grain} a JOIN nomenclature n ON n.id = a.nomenclature_id;
+FROM agg_product_${grain} a JOIN nomenclature n ON n.id = a.nomenclature_id
+JOIN warehouses w ON w.id = a.warehouse_id;
 
 CREATE VIEW shrinkage_type_${grain} AS
-SELECT a.bucket AS period_start, n.product_type, count(*) AS products,
+SELECT a.bucket AS period_start, a.warehouse_id, w.name AS warehouse_name, n.product_type,
+       count(*) AS products,
        sum(a.calc_rows) AS calc_rows, sum(a.initial_balance) AS initial_balance,
        sum(a.incoming) AS incoming, sum(a.outgoing) AS outgoing,
        sum(a.final_balance) AS final_balance, sum(a.shrinkage_kg) AS shrinkage_kg,
        sum(a.rate_sum) / NULLIF(sum(a.rate_count), 0) AS avg_adjusted_shrinkage_rate,
        sum(a.review_rows) AS review_rows
 FROM agg_product_${grain} a JOIN nomenclature n ON n.id = a.nomenclature_id
-GROUP BY a.bucket, n.product_type;
+JOIN warehouses w ON w.id = a.warehouse_id
+GROUP BY a.bucket, a.warehouse_id, w.name, n.product_type;
 
 CREATE VIEW forecast_accuracy_monthly AS
 SELECT a.bucket AS period_start, a.model_id, m.name AS model_name, m.version AS model_version,

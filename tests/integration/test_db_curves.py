@@ -173,7 +173,7 @@ def test_migration_without_superuser_builds_all_but_plpython(pg_server, caplog):
     try:
         with caplog.at_level(logging.WARNING, logger="shrinkage.db.curve_functions"):
             migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == "0004"
+        assert migrate.current_revision(engine) == migrate.head_revision()
         message = " ".join(r.getMessage() for r in caplog.records)
         assert "PL/Python functions not created" in message and "superuser" in message
         assert password not in message

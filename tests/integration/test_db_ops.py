@@ -194,7 +194,7 @@ def test_stats_on_postgresql_lists_sizes_indexes_slow_statements_and_pool(pg_ser
     by_name = {t.name: t for t in result.tables}
     assert by_name["calculation_data"].rows > 0 and by_name["calculation_data"].total_bytes > 0
     assert result.backend == "postgresql" and result.size_bytes > 0
-    assert any(i.index == "ix_batch_movements_product_time" for i in stats.stats(engine, top=1000).indexes)
+    assert any(i.index == "ix_batch_movements_store_product_time" for i in stats.stats(engine, top=1000).indexes)
     assert result.slow_queries and all(q.calls >= 1 for q in result.slow_queries)
     assert result.pool["class"] == "QueuePool" and result.pool["configured"]["pool_size"] >= 1
     engine.dispose()

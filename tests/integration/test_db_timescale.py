@@ -73,21 +73,36 @@ def _describe(item) -> tuple:
         (kind, _schema, table, column, *_rest), = item
         return kind, table, column
     kind, obj = item[0], item[1]
+    if kind in ("add_column", "remove_column"):
+        return kind, item[2], item[3].name
     columns = tuple(c.name for c in (obj.columns if hasattr(obj, "columns") else obj.column_keys))
     return kind, obj.name, columns
 
 
-# The head ORM against revision 0001: migration 0003's composite key on batch_movements.
-REVISION_0003_CHANGES = sorted([
+# The head ORM against revision 0001: migration 0003's composite key on batch_movements, which
+# 0005 widens by the store, and 0005's stores, flags and per-store indexes.
+PER_STORE = ("analytics", "coefficients", "forecasts", "preliminary_forecasts", "source_data", "surplus_patterns",
+             "surplus_recommendations")
+REVISION_0003_AND_0005_CHANGES = sorted([
     ("modify_nullable", "batch_movements", "calculation_data_id"),
-    ("add_index", "uq_calculation_data_row_identity", ("id", "source_data_id", "nomenclature_id")),
+    ("add_index", "uq_calculation_data_row_identity", ("id", "source_data_id", "nomenclature_id", "warehouse_id")),
     ("remove_index", "ix_batch_movements_source_data_id", ("source_data_id",)),
     ("remove_index", "ix_batch_movements_nomenclature_id", ("nomenclature_id",)),
     ("remove_fk", "fk_batch_movements_calculation_data_id_calculation_data", ("calculation_data_id",)),
     ("remove_fk", "fk_batch_movements_source_data_id_source_data", ("source_data_id",)),
     ("remove_fk", "fk_batch_movements_nomenclature_id_nomenclature", ("nomenclature_id",)),
     ("add_fk", "fk_batch_movements_calculation_data_id_calculation_data",
-     ("calculation_data_id", "source_data_id", "nomenclature_id")),
+     ("calculation_data_id", "source_data_id", "nomenclature_id", "warehouse_id")),
+    ("add_table", "warehouses", ("id", "name", "normalized_name", "created_at", "updated_at")),
+    *[("add_column", t, "warehouse_id") for t in (*PER_STORE, "calculation_data", "batch_movements")],
+    *[("add_fk", f"fk_{t}_warehouse_id_warehouses", ("warehouse_id",)) for t in (*PER_STORE, "calculation_data")],
+    *[("add_index", f"ix_{t}_warehouse_id", ("warehouse_id",)) for t in PER_STORE],
+    ("add_column", "batch_movements", "superseded"),
+    ("add_column", "calculation_data", "start_unknown"),
+    ("add_column", "nomenclature", "product_type_source"),
+    ("remove_index", "ix_batch_movements_product_time", ("nomenclature_id", "document_datetime")),
+    ("add_index", "ix_batch_movements_store_product_time", ("warehouse_id", "nomenclature_id", "document_datetime")),
+    ("add_index", "ix_calculation_data_store_product_date", ("warehouse_id", "nomenclature_id", "calculation_date")),
 ])
 
 
@@ -115,10 +130,10 @@ def test_continuous_aggregates_equal_plain_sql_and_the_oracle(ts_engine, seeded)
     assert refresh_analytics(ts_engine) == "timescaledb"
     with ts_engine.connect() as conn:
         materialised = read_analytics(conn)
-        weekly_plain = {(r[0], r[1]): tuple(r[2:]) for r in conn.execute(sa.text(
-            "SELECT date_trunc('week', calculation_date), nomenclature_id, count(*), sum(incoming), "
+        weekly_plain = {(r[0], r[1], r[2]): tuple(r[3:]) for r in conn.execute(sa.text(
+            "SELECT date_trunc('week', calculation_date), warehouse_id, nomenclature_id, count(*), sum(incoming), "
             "sum(inventory_shrinkage_total), avg(adjusted_shrinkage_rate), "
-            "sum(CASE WHEN manual_review_required THEN 1 ELSE 0 END) FROM calculation_data GROUP BY 1, 2"))}
+            "sum(CASE WHEN manual_review_required THEN 1 ELSE 0 END) FROM calculation_data GROUP BY 1, 2, 3"))}
         monthly_accuracy_plain = {(r[0], r[1]): tuple(r[2:]) for r in conn.execute(sa.text(
             "SELECT date_trunc('month', f.forecast_date), mo.name, count(*), count(f.actual_value), "
             "avg(f.accuracy), avg(abs(f.deviation)) FROM forecasts f LEFT JOIN models mo ON mo.id = f.model_id "
@@ -143,13 +158,19 @@ def test_foreign_keys_pointing_at_hypertables_are_enforced_by_triggers(ts_engine
             conn.execute(sa.insert(m.Coefficient.__table__).values(calculation_data_id=10**9, model_id=1))
     calc = seeded.calculations[0]
     movement = {"calculation_data_id": calc["id"], "source_data_id": calc["source_data_id"],
-                "source_row": 10**6, "document_type": "Реализация", "document_kind": "sale",
+                "warehouse_id": calc["warehouse_id"], "source_row": 10**6, "document_type": "Реализация",
+                "document_kind": "sale",
                 "document_datetime": calc["calculation_date"]}
     other_product = next(c["nomenclature_id"] for c in seeded.calculations
                          if c["nomenclature_id"] != calc["nomenclature_id"])
+    other_store = next(c["warehouse_id"] for c in seeded.calculations if c["warehouse_id"] != calc["warehouse_id"])
     with pytest.raises(IntegrityError, match="foreign key"):  # the key checks file and product too (0003)
         with ts_engine.begin() as conn:
             conn.execute(sa.insert(m.BatchMovement.__table__).values(**movement, nomenclature_id=other_product))
+    with pytest.raises(IntegrityError, match="foreign key"):  # ... and the store (0005)
+        with ts_engine.begin() as conn:
+            conn.execute(sa.insert(m.BatchMovement.__table__).values(
+                **{**movement, "warehouse_id": other_store}, nomenclature_id=calc["nomenclature_id"]))
     victim = seeded.calculations[-1]["id"]
     with ts_engine.begin() as conn:
         lineage = conn.execute(sa.insert(m.DataLineage.__table__).values(
@@ -240,8 +261,8 @@ def test_downgrade_keeps_data_then_base_leaves_nothing_behind(ts_engine):
         assert conn.execute(sa.text("SELECT count(*) FROM timescaledb_information.hypertables")).scalar_one() == 0
         assert {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in HYPERTABLES} == counts
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), m.Base.metadata)
-    # Real foreign keys and the original keys are back; what remains is what 0003 changed.
-    assert sorted(map(_describe, diff)) == REVISION_0003_CHANGES
+    # Real foreign keys and the original keys are back; what remains is what 0003 and 0005 changed.
+    assert sorted(map(_describe, diff)) == REVISION_0003_AND_0005_CHANGES
     migrate.downgrade(ts_engine, "base")
     with ts_engine.connect() as conn:
         relations = conn.execute(sa.text(

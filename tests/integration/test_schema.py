@@ -90,6 +90,11 @@ def test_indexes_exist(engine):
     assert "nomenclature_id" in indexes["ix_calculation_data_nomenclature_date"]
     assert "calculation_date" in indexes["ix_calculation_data_nomenclature_date"]
     assert "inventory_period_end" in indexes["ix_calculation_data_period"]
+    # per store and product (0005): what the readers group by
+    assert re.search(r"warehouse_id\"?, \"?nomenclature_id\"?, \"?calculation_date",
+                     indexes["ix_calculation_data_store_product_date"])
+    assert re.search(r"warehouse_id\"?, \"?nomenclature_id\"?, \"?document_datetime",
+                     indexes["ix_batch_movements_store_product_time"])
     assert "ix_calculation_data_data_quality_flag" in indexes
     assert "where" in indexes["ix_calculation_data_needs_review"]
     assert re.search(r"lower\(\(?\"?name\"?", indexes["ix_nomenclature_lower_name"])
@@ -143,10 +148,12 @@ def test_relationships_both_ways(parent, attr, child, back):
 
 # --- constraints ----------------------------------------------------------------------
 
-def _product_and_source(crud, name="СЕЛЬДЬ Х/К", file_hash="h1"):
+def _product_and_source(crud, name="СЕЛЬДЬ Х/К", file_hash="h1", store="Магазин 1"):
     from shrinkage.db.services import get_or_create_nomenclature
+    from shrinkage.db.warehouses import warehouse_id
     nomenclature = get_or_create_nomenclature(crud, name)
-    source = crud.create(m.SourceData, file_name="a.xls", file_hash=file_hash)
+    store_id = warehouse_id(crud.session.connection(), store)
+    source = crud.create(m.SourceData, file_name="a.xls", file_hash=file_hash, warehouse_id=store_id)
     return nomenclature, source
 
 
@@ -160,16 +167,34 @@ def _violates(service: DatabaseService, fn) -> bool:
 
 
 @pytest.mark.parametrize("column,value", [
-    ("initial_balance", -1.0), ("incoming", -0.001), ("outgoing", -5.0), ("final_balance", -2.0),
+    ("incoming", -0.001), ("outgoing", -5.0),
     ("human_error_probability", 1.5), ("human_error_probability", -0.1), ("inventory_confidence", 2.0),
 ])
 def test_calculation_data_rejects_impossible_values(service, column, value):
     def insert(crud):
         nomenclature, source = _product_and_source(crud)
         crud.create(m.CalculationData, source_data_id=source.id, nomenclature_id=nomenclature.id,
-                    calculation_date=datetime(2025, 3, 9), **{column: value})
+                    warehouse_id=source.warehouse_id, calculation_date=datetime(2025, 3, 9), **{column: value})
     assert _violates(service, insert)
     assert service.count(m.CalculationData) == 0 and service.count(m.SourceData) == 0
+
+
+def test_balances_may_be_negative_quantities_may_not(service):
+    """1C books a sale before its receipt on a no-batch line: balances go below zero (0005)."""
+    with service.transaction() as crud:
+        nomenclature, source = _product_and_source(crud)
+        calc = crud.create(m.CalculationData, source_data_id=source.id, nomenclature_id=nomenclature.id,
+                           warehouse_id=source.warehouse_id, calculation_date=datetime(2025, 3, 9),
+                           initial_balance=-0.05, final_balance=-0.12)
+        ids = {"calculation_data_id": calc.id, "source_data_id": source.id, "nomenclature_id": nomenclature.id,
+               "warehouse_id": source.warehouse_id}
+    line = {"document_type": "Отчет отдела о розничных продажах", "document_kind": "sale",
+            "document_datetime": datetime(2025, 3, 8), "is_labelled": False}
+    service.create(m.BatchMovement, **ids, **line, source_row=1, opening=-0.05, outgoing=0.07, closing=-0.12)
+    for row, column in enumerate(("incoming", "outgoing"), start=2):
+        assert _violates(service, lambda crud, c=column, r=row: crud.create(
+            m.BatchMovement, **ids, **line, source_row=r, **{c: -0.01}))
+    assert service.count(m.BatchMovement) == 1
 
 
 @pytest.mark.parametrize("model,values", [
@@ -219,7 +244,7 @@ def test_deleting_a_source_cascades_and_a_used_product_is_protected(service):
     with service.transaction() as crud:
         nomenclature, source = _product_and_source(crud)
         calc = crud.create(m.CalculationData, source_data_id=source.id, nomenclature_id=nomenclature.id,
-                           calculation_date=datetime(2025, 3, 9))
+                           warehouse_id=source.warehouse_id, calculation_date=datetime(2025, 3, 9))
         model = crud.create(m.Model, name="exp_linear", model_type="curve", version="1")
         coefficient = crud.create(m.Coefficient, calculation_data_id=calc.id, model_id=model.id)
         crud.create(m.Forecast, coefficient_id=coefficient.id, model_id=model.id, forecast_value=0.1)
@@ -232,19 +257,23 @@ def test_deleting_a_source_cascades_and_a_used_product_is_protected(service):
     assert service.count(m.Model) == 1 and service.count(m.Nomenclature) == 1
 
 
-def test_a_movement_belongs_to_its_calculation_rows_file_and_product(service):
-    """One composite key (migration 0003): calculation row, file and product are checked together."""
+def test_a_movement_belongs_to_its_calculation_rows_file_product_and_store(service):
+    """One composite key (migrations 0003, 0005): calculation row, file, product and store are checked together."""
     with service.transaction() as crud:
         nomenclature, source = _product_and_source(crud)
-        other, _ = _product_and_source(crud, name="ТРЕСКА Х/К", file_hash="h2")
+        other, other_source = _product_and_source(crud, name="ТРЕСКА Х/К", file_hash="h2", store="Магазин 2")
         calc = crud.create(m.CalculationData, source_data_id=source.id, nomenclature_id=nomenclature.id,
-                           calculation_date=datetime(2025, 3, 9))
-        ids = {"calculation_data_id": calc.id, "source_data_id": source.id, "nomenclature_id": nomenclature.id}
+                           warehouse_id=source.warehouse_id, calculation_date=datetime(2025, 3, 9))
+        ids = {"calculation_data_id": calc.id, "source_data_id": source.id, "nomenclature_id": nomenclature.id,
+               "warehouse_id": source.warehouse_id}
         source_id, nomenclature_id, other_id = source.id, nomenclature.id, other.id
+        other_store = other_source.warehouse_id
     movement = {"document_type": "Реализация", "document_kind": "sale", "document_datetime": datetime(2025, 3, 8)}
     service.create(m.BatchMovement, **ids, **movement, source_row=1)
     assert _violates(service, lambda crud: crud.create(
         m.BatchMovement, **{**ids, "nomenclature_id": other_id}, **movement, source_row=2))
+    assert _violates(service, lambda crud: crud.create(
+        m.BatchMovement, **{**ids, "warehouse_id": other_store}, **movement, source_row=4))
     assert _violates(service, lambda crud: crud.create(
         m.BatchMovement, **{**ids, "calculation_data_id": None}, **movement, source_row=3))
     assert _violates(service, lambda crud: crud.delete(m.Nomenclature, nomenclature_id))

@@ -12,6 +12,8 @@ from shrinkage.db import models as m
 from shrinkage.db.services import Crud, DatabaseService, NotFound
 
 ENTITIES = [*m.CONTRACT_TABLES.values(), m.BatchMovement]
+# Parents the generic rows may need beyond the entities under test.
+PARENTS = [*ENTITIES, m.Warehouse]
 # Values a generic row cannot guess (allowed sets).
 OVERRIDES = {"severity_level": "low", "status": "success"}
 
@@ -21,7 +23,7 @@ def minimal_values(crud: Crud, model: type[m.Base]) -> dict:
     values = {}
     for key in model.__table__.foreign_key_constraints:  # a composite key: one parent supplies every column
         if len(key.elements) > 1:
-            parent_model = next(cls for cls in ENTITIES if cls.__tablename__ == key.referred_table.name)
+            parent_model = next(cls for cls in PARENTS if cls.__tablename__ == key.referred_table.name)
             parent = crud.create(parent_model, **minimal_values(crud, parent_model))
             for element in key.elements:
                 values[element.parent.name] = getattr(parent, element.column.name)
@@ -32,7 +34,7 @@ def minimal_values(crud: Crud, model: type[m.Base]) -> dict:
             continue
         if column.foreign_keys:
             parent_table = next(iter(column.foreign_keys)).column.table.name
-            parent = next(cls for cls in ENTITIES if cls.__tablename__ == parent_table)
+            parent = next(cls for cls in PARENTS if cls.__tablename__ == parent_table)
             values[column.name] = crud.create(parent, **minimal_values(crud, parent)).id
         elif column.name in OVERRIDES:
             values[column.name] = OVERRIDES[column.name]

@@ -62,7 +62,9 @@ def upgrade() -> None:
     kind = timeseries.database_kind(connection, CONFIG.timeseries)
     if kind == "timescaledb":
         timeseries.convert_to_hypertables(connection, CONFIG.timeseries)
-    analytics_views.create_analytics_relations(connection, kind, CONFIG.timeseries)
+    # As this revision built them (per product); 0005 rebuilds them per store.
+    analytics_views.create_analytics_relations(connection, kind, CONFIG.timeseries,
+                                               revision=analytics_views.BEFORE_WAREHOUSES)
     if kind == "timescaledb":
         timeseries.apply_policies(connection, CONFIG.timeseries)
 

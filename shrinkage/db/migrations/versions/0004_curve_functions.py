@@ -40,7 +40,8 @@ depends_on = None
 def upgrade() -> None:
     connection = op.get_bind()
     curve_functions.create_sql_functions(connection)
-    analytics_views.create_curve_views(connection)
+    # As this revision built them (per product); 0005 rebuilds them per store.
+    analytics_views.create_curve_views(connection, revision=analytics_views.BEFORE_WAREHOUSES)
     curve_functions.create_plpython_functions(connection)
 
 
